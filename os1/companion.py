@@ -1,0 +1,213 @@
+"""The turn: perceive -> recall -> compose -> reply -> remember."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import prompts
+from .affect import read_emotion
+from .clock import Clock
+from .compose import TurnContext, anchored_window, compose
+from .errors import ModelError
+from .inputs import clean_message
+from .memory import ConversationStore, recall
+from .models import ChatModel
+from .persona import choose_name, detect_companion_rename, detect_user_name
+from .safety import CRISIS_RESOURCES, FALLBACK_CRISIS_REPLY, screen
+from .types import (
+    Emotion,
+    GenOptions,
+    Message,
+    Perceived,
+    Profile,
+    Recalled,
+    RecalledMemory,
+    ReplyDone,
+    ReplyEvent,
+    SafetyNotice,
+    SafetyReading,
+    TextDelta,
+    UserId,
+)
+
+# How many of the user's answers OS1 asks about before the first meeting is over.
+GETTING_TO_KNOW_QUESTIONS = 2
+EMPTY_REPLY_FALLBACK = "Sorry, I lost my words for a second. Could you say that again?"
+
+
+@dataclass(frozen=True, slots=True)
+class CompanionConfig:
+    max_message_chars: int = 20_000
+    history_turns: int = 16
+    recall_limit: int = 5
+    budget_chars: int = 10_000
+    """Characters of prompt the model can take (about 3 per token, leaving room for the reply)."""
+    options: GenOptions = GenOptions()
+    persona_file: Path | None = None
+
+
+class Companion:
+    """OS1 itself: one instance serves every user of a store."""
+
+    def __init__(self, store: ConversationStore, model: ChatModel, clock: Clock,
+                 config: CompanionConfig | None = None) -> None:
+        self.store = store
+        self.model = model
+        self.clock = clock
+        self.config = config or CompanionConfig()
+        self._user_locks: dict[UserId, asyncio.Lock] = {}
+
+    def _lock(self, user_id: UserId) -> asyncio.Lock:
+        return self._user_locks.setdefault(user_id, asyncio.Lock())
+
+    # First meeting ---------------------------------------------------------------------------------
+    async def profile(self, user_id: UserId) -> Profile:
+        """The profile, with OS1's self-chosen name filled in on the very first call."""
+        profile = await self.store.profile(user_id)
+        if profile.companion_name is None:
+            name = choose_name(f"{user_id}:{uuid.uuid4()}", self.config.persona_file)
+            profile = replace(profile, companion_name=name)
+            await self.store.save_profile(profile, at=self.clock.now())
+        return profile
+
+    async def rename(self, user_id: UserId, name: str) -> Profile:
+        """Give OS1 a new name (the user's choice)."""
+        name = clean_message(name, max_chars=60)
+        profile = replace(await self.profile(user_id), companion_name=name)
+        await self.store.save_profile(profile, at=self.clock.now())
+        return profile
+
+    def _meeting_step(self, profile: Profile, text: str) -> tuple[Profile, list[str]]:
+        """Update the profile from what the user said; return the turn's first-meeting instructions."""
+        instructions: list[str] = []
+        new_name = detect_companion_rename(text)
+        if new_name and new_name != profile.companion_name:
+            profile = replace(profile, companion_name=new_name)
+            instructions.append(prompts.render("stage_renamed", companion_name=new_name))
+        user_name = detect_user_name(text, expecting=profile.stage == "asked_name")
+        if user_name and not new_name:
+            first_time = profile.user_name is None
+            profile = replace(profile, user_name=user_name)
+            if first_time:
+                profile = replace(profile, stage="getting_to_know", questions_asked=1)
+                instructions.append(prompts.render("stage_named", user_name=user_name))
+                return profile, instructions
+        if profile.stage == "new":
+            profile = replace(profile, stage="asked_name")
+            instructions.append(prompts.render("stage_new", companion_name=profile.companion_name))
+        elif profile.stage == "asked_name":
+            # They answered something else; ask again, gently, next time round.
+            instructions.append(prompts.render("stage_new", companion_name=profile.companion_name))
+        elif profile.stage == "getting_to_know":
+            if profile.questions_asked < GETTING_TO_KNOW_QUESTIONS:
+                instructions.append(prompts.render("stage_getting_to_know", user_name=profile.user_name))
+                profile = replace(profile, questions_asked=profile.questions_asked + 1)
+            else:
+                profile = replace(profile, stage="met")
+        return profile, instructions
+
+    # The turn --------------------------------------------------------------------------------------
+    async def greet(self, user_id: UserId, *, session_id: str | None = None) -> AsyncIterator[ReplyEvent]:
+        """OS1 speaks first, on the very first start: it introduces itself and asks your name."""
+        async with self._lock(user_id):
+            profile = await self.profile(user_id)
+            if profile.stage != "new":
+                return
+            now = self.clock.now()
+            profile = replace(profile, stage="asked_name")
+            ctx = TurnContext(now, profile, None, (), (),
+                              (prompts.render("stage_new", companion_name=profile.companion_name),))
+            messages, _ = compose(ctx, prompts.render("opening"), budget_chars=self.config.budget_chars)
+            text = ""
+            async for piece in self.model.stream(messages, options=self.config.options):
+                text += piece
+                yield TextDelta(piece)
+            text = text.strip() or f"Hi! I'm {profile.companion_name}. What's your name?"
+            stored = await self.store.add_exchange(user_id, "assistant", text, at=now, session_id=session_id)
+            await self.store.save_profile(profile, at=now)
+            yield ReplyDone(text, 0, stored.id, profile.companion_name)
+
+    async def reply(self, user_id: UserId, text: str | bytes, *, session_id: str | None = None) -> AsyncIterator[ReplyEvent]:
+        """Answer one message, streaming events; the message is stored before the model is called."""
+        message = clean_message(text, max_chars=self.config.max_message_chars)
+        async with self._lock(user_id):
+            async for event in self._turn(user_id, message, session_id):
+                yield event
+
+    async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncIterator[ReplyEvent]:
+        now = self.clock.now()
+        # Perceive.
+        emotion = read_emotion(message)
+        safety = screen(message)
+        yield Perceived(emotion, safety)
+        profile, instructions = self._meeting_step(await self.profile(user_id), message)
+
+        # Remember what was said first: once acknowledged, it is never lost.
+        size = self.config.history_turns
+        total_before = await self.store.count(user_id)
+        recent = await self.store.recent(user_id, size + size // 2)
+        user_ex = await self.store.add_exchange(
+            user_id, "user", message, at=now, session_id=session_id, emotion=emotion,
+            importance=_importance(emotion, safety),
+        )
+        history = anchored_window(recent, total_before, size)
+
+        # Recall what is older than the window the prompt already carries.
+        oldest_in_window = history[0].id if history else user_ex.id
+        memories = await recall(self.store, user_id, message, now=now, limit=self.config.recall_limit,
+                                before_id=oldest_in_window)
+        yield Recalled(tuple(memories))
+
+        if safety.level == "crisis":
+            instructions.append(prompts.render("safety_crisis"))
+            yield SafetyNotice("crisis", "If you're thinking about suicide or hurting yourself, you don't have to go through it alone.", CRISIS_RESOURCES)
+        elif safety.level == "concern":
+            instructions.append(prompts.render("safety_other"))
+            yield SafetyNotice("concern", "If someone you know may be in danger, help is available.", CRISIS_RESOURCES)
+
+        # Compose and reply.
+        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions))
+        messages, cut = compose(ctx, message, budget_chars=self.config.budget_chars)
+        reply = ""
+        try:
+            async for piece in self.model.stream(messages, options=self.config.options):
+                reply += piece
+                yield TextDelta(piece)
+        except ModelError:
+            if safety.level != "crisis":
+                await self.store.save_profile(profile, at=now)
+                raise
+            # The model is down; a person in crisis still gets a reviewed answer.
+            reply = FALLBACK_CRISIS_REPLY
+            yield TextDelta(reply)
+        except (asyncio.CancelledError, GeneratorExit):
+            # Interrupted mid-reply: keep what was already shown.
+            if reply.strip():
+                await asyncio.shield(self.store.add_exchange(user_id, "assistant", reply.strip() + " …",
+                                                             at=self.clock.now(), session_id=session_id))
+            raise
+        reply = reply.strip()
+        if not reply:
+            reply = FALLBACK_CRISIS_REPLY if safety.level == "crisis" else EMPTY_REPLY_FALLBACK
+            yield TextDelta(reply)
+        reply_ex = await self.store.add_exchange(user_id, "assistant", reply, at=self.clock.now(), session_id=session_id)
+        await self.store.save_profile(profile, at=now)
+        yield ReplyDone(reply, user_ex.id, reply_ex.id, profile.companion_name, truncated_input=cut)
+
+    async def history(self, user_id: UserId, limit: int = 50) -> list[Message]:
+        return [Message(e.role, e.text) for e in await self.store.recent(user_id, limit)]
+
+
+def _importance(emotion: Emotion, safety: SafetyReading) -> float:
+    """A first importance score: strong feelings and safety concerns matter more (0..1)."""
+    base = 0.2 + 0.5 * abs(emotion.valence) * (0.5 + emotion.arousal / 2)
+    if safety.level != "none":
+        base = 1.0
+    return round(min(1.0, base), 3)
+
+
+__all__ = ["Companion", "CompanionConfig", "RecalledMemory"]

@@ -1,0 +1,105 @@
+"""Composing the prompt for one turn.
+
+Order matters for speed: llama.cpp reuses the evaluated prefix of the previous prompt. So the
+system prompt holds only what changes rarely (persona, names, today's date), the history window
+moves in blocks rather than one message per turn, and everything that changes every turn (time,
+feeling, recalled memories, first-meeting instructions) rides in a notes block just before the new
+message, at the very end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import prompts
+from .affect import guidance
+from .clock import part_of_day
+from .inputs import elide_middle
+from .types import Emotion, Exchange, Message, Profile, RecalledMemory
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """Everything the prompt for one turn is made from."""
+
+    now: datetime
+    profile: Profile
+    emotion: Emotion | None
+    memories: Sequence[RecalledMemory]
+    history: Sequence[Exchange]
+    instructions: Sequence[str] = ()
+    """Extra instructions for this turn only (first meeting, safety)."""
+
+
+def anchored_window(recent: Sequence[Exchange], total: int, size: int) -> list[Exchange]:
+    """The last messages, starting at a multiple of size/2 so the start moves only every size/2 turns.
+
+    `recent` holds the newest messages (at least size + size//2 of them, or all), `total` how many
+    exist. Returns between `size` and `size + size//2 - 1` messages (fewer at the start).
+    """
+    block = max(1, size // 2)
+    start = max(0, (total - size) // block * block) if total > size else 0
+    first_ordinal = total - len(recent)
+    return list(recent[max(0, start - first_ordinal):])
+
+
+def system_prompt(profile: Profile, now: datetime) -> str:
+    user_ref = profile.user_name or "the person you're talking with"
+    user_line = f"You are talking with {profile.user_name}." if profile.user_name else "You don't know their name yet."
+    return prompts.render(
+        "persona", companion_name=profile.companion_name or "OS1", user_ref=user_ref,
+        date_long=f"{now:%A} {now.day} {now:%B %Y}", user_line=user_line,
+    )
+
+
+def notes_block(ctx: TurnContext) -> str:
+    user_ref = ctx.profile.user_name or "them"
+    emotion_line = ""
+    if ctx.emotion is not None and ctx.emotion.label != "neutral":
+        emotion_line = f"How they seem: {ctx.emotion.label} (valence {ctx.emotion.valence:+.1f}). {guidance(ctx.emotion)}"
+    memory_block = ""
+    if ctx.memories:
+        lines = [f"- ({m.source}) {elide_middle(m.text, 400)[0]}" for m in ctx.memories]
+        memory_block = "Things from earlier conversations that may matter:\n" + "\n".join(lines) + "\n"
+    stage_line = "\n".join(ctx.instructions)
+    block = prompts.render(
+        "turn_context", user_ref=user_ref, time_of_day=part_of_day(ctx.now), clock=f"{ctx.now:%H:%M}",
+        emotion_line=emotion_line, memory_block=memory_block, stage_line=stage_line,
+    )
+    # Drop the blank lines left by empty parts.
+    return "\n".join(line for line in block.splitlines() if line.strip())
+
+
+def compose(ctx: TurnContext, user_text: str, *, budget_chars: int) -> tuple[list[Message], bool]:
+    """The messages for the model, and whether the user's text had to be shortened to fit."""
+    system = Message("system", system_prompt(ctx.profile, ctx.now))
+    notes = notes_block(ctx)
+    room_for_user = max(500, budget_chars // 2)
+    text, cut = elide_middle(user_text, room_for_user)
+    final = Message("user", f"{notes}\n\n{text}")
+
+    remaining = budget_chars - len(system.content) - len(final.content)
+    history: list[Message] = []
+    for ex in reversed(ctx.history):
+        content = ex.text
+        if len(content) > 2000:
+            content = elide_middle(content, 2000)[0]
+        if remaining - len(content) < 0:
+            break
+        remaining -= len(content)
+        history.append(Message(ex.role, content))
+    history.reverse()
+    return [system, *_merge_same_role([*history, final])], cut
+
+
+def _merge_same_role(messages: list[Message]) -> list[Message]:
+    """Chat templates expect alternation; join consecutive messages from the same side."""
+    out: list[Message] = []
+    for m in messages:
+        if out and out[-1].role == m.role:
+            out[-1] = Message(m.role, out[-1].content + "\n\n" + m.content)
+        else:
+            out.append(m)
+    return out

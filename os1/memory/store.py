@@ -1,0 +1,177 @@
+"""The conversation store: every exchange, keyed by user, with full-text search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..storage import Database
+from ..storage.schema import messages, profiles, users
+from ..types import Emotion, Exchange, Profile, UserId
+
+_WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+# Words too common to say anything about what a message is about.
+_STOP = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have he her hers him his how i "
+    "i'm im is it its it's just me my myself no not of on or our so some than that the their them then there "
+    "they this to too up us very was we were what when where which who why will with would you your yours "
+    "yes yeah ok okay oh hi hey hello am about all also any into out if".split()
+)
+
+
+def _utc_naive(when: datetime) -> datetime:
+    """Stored form: naive UTC (SQLite has no time zones)."""
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _aware(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def search_terms(query: str, *, limit: int = 12) -> list[str]:
+    """The content words of `query`, lower-cased and de-duplicated, in order."""
+    seen: dict[str, None] = {}
+    for w in _WORD.findall(query.lower()):
+        if w not in _STOP and w not in seen:
+            seen[w] = None
+    return list(seen)[:limit]
+
+
+class ConversationStore(Protocol):
+    """Where exchanges and the first-meeting profile live."""
+
+    async def add_exchange(
+        self, user_id: UserId, role: Literal["user", "assistant"], text: str, *, at: datetime,
+        session_id: str | None = None, emotion: Emotion | None = None, importance: float = 0.0,
+    ) -> Exchange: ...
+    async def recent(self, user_id: UserId, limit: int) -> list[Exchange]: ...
+    async def search(self, user_id: UserId, query: str, *, limit: int, before_id: int | None = None) -> list[tuple[Exchange, float]]: ...
+    async def count(self, user_id: UserId) -> int: ...
+    async def profile(self, user_id: UserId) -> Profile: ...
+    async def save_profile(self, profile: Profile, *, at: datetime) -> None: ...
+
+
+def _row_to_exchange(row: Any) -> Exchange:
+    emo = row.emotion
+    emotion = Emotion(emo["label"], emo["valence"], emo["arousal"], emo.get("scores", {})) if emo else None
+    return Exchange(
+        id=row.id, user_id=row.user_id, role=row.role, text=row.text, created_at=_aware(row.created_at),
+        session_id=row.session_id, emotion=emotion, importance=row.importance,
+    )
+
+
+class SqlConversationStore:
+    """`ConversationStore` on SQLite (FTS5 BM25) or PostgreSQL (tsvector)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Writes -------------------------------------------------------------------------------------------
+    def _ensure_user(self, conn: Connection, user_id: UserId, at: datetime) -> None:
+        ins = (sqlite_insert if self.db.dialect == "sqlite" else pg_insert)(users)
+        conn.execute(ins.values(id=user_id, created_at=_utc_naive(at)).on_conflict_do_nothing())
+
+    async def add_exchange(
+        self, user_id: UserId, role: Literal["user", "assistant"], text: str, *, at: datetime,
+        session_id: str | None = None, emotion: Emotion | None = None, importance: float = 0.0,
+    ) -> Exchange:
+        emo = asdict(emotion) if emotion else None
+        if emo is not None:
+            emo["scores"] = dict(emo["scores"])
+
+        def tx(conn: Connection) -> int:
+            self._ensure_user(conn, user_id, at)
+            res = conn.execute(
+                insert(messages).values(
+                    user_id=user_id, role=role, text=text, created_at=_utc_naive(at), session_id=session_id,
+                    emotion=emo, importance=importance,
+                )
+            )
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+        new_id = await self.db.write(tx)
+        return Exchange(new_id, user_id, role, text, _aware(_utc_naive(at)), session_id, emotion, importance)
+
+    async def save_profile(self, profile: Profile, *, at: datetime) -> None:
+        values = dict(
+            user_name=profile.user_name, companion_name=profile.companion_name, stage=profile.stage,
+            questions_asked=profile.questions_asked, timezone=profile.timezone, updated_at=_utc_naive(at),
+        )
+
+        def tx(conn: Connection) -> None:
+            self._ensure_user(conn, profile.user_id, at)
+            ins = (sqlite_insert if self.db.dialect == "sqlite" else pg_insert)(profiles)
+            conn.execute(
+                ins.values(user_id=profile.user_id, **values).on_conflict_do_update(
+                    index_elements=[profiles.c.user_id], set_=values
+                )
+            )
+
+        await self.db.write(tx)
+
+    # Reads --------------------------------------------------------------------------------------------
+    async def recent(self, user_id: UserId, limit: int) -> list[Exchange]:
+        q = select(messages).where(messages.c.user_id == user_id).order_by(messages.c.id.desc()).limit(limit)
+        rows = await self.db.read(lambda c: c.execute(q).all())
+        return [_row_to_exchange(r) for r in reversed(rows)]
+
+    async def since(self, user_id: UserId, after_id: int) -> list[Exchange]:
+        """Every exchange newer than `after_id`, oldest first."""
+        q = select(messages).where(messages.c.user_id == user_id, messages.c.id > after_id).order_by(messages.c.id)
+        rows = await self.db.read(lambda c: c.execute(q).all())
+        return [_row_to_exchange(r) for r in rows]
+
+    async def count(self, user_id: UserId) -> int:
+        q = select(func.count()).select_from(messages).where(messages.c.user_id == user_id)
+        return int(await self.db.read(lambda c: c.execute(q).scalar_one()))
+
+    async def search(
+        self, user_id: UserId, query: str, *, limit: int, before_id: int | None = None
+    ) -> list[tuple[Exchange, float]]:
+        """Exchanges matching any content word of `query`, best first, with a relevance score > 0."""
+        terms = search_terms(query)
+        if not terms or limit <= 0:
+            return []
+        upper = before_id if before_id is not None else 2**62
+        if self.db.dialect == "sqlite":
+            match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+            sql = text(
+                "SELECT m.*, -bm25(messages_fts) AS score FROM messages_fts "
+                "JOIN messages m ON m.id = messages_fts.rowid "
+                "WHERE messages_fts MATCH :match AND messages_fts.user_id = :uid AND m.id < :upper "
+                "ORDER BY bm25(messages_fts) LIMIT :limit"
+            )
+            params: dict[str, Any] = {"match": match, "uid": user_id, "upper": upper, "limit": limit}
+        else:
+            sql = text(
+                "SELECT m.*, ts_rank(m.tsv, q) AS score FROM messages m, "
+                "to_tsquery('english', :tsq) q WHERE m.tsv @@ q AND m.user_id = :uid AND m.id < :upper "
+                "ORDER BY score DESC LIMIT :limit"
+            )
+            tsq = " | ".join(re.sub(r"[^\w]", "", t) for t in terms if re.sub(r"[^\w]", "", t))
+            params = {"tsq": tsq, "uid": user_id, "upper": upper, "limit": limit}
+        rows = await self.db.read(lambda c: c.execute(sql, params).all())
+        return [(_row_to_exchange(r), float(r.score)) for r in rows]
+
+    async def profile(self, user_id: UserId) -> Profile:
+        q = select(profiles).where(profiles.c.user_id == user_id)
+        row = await self.db.read(lambda c: c.execute(q).first())
+        if row is None:
+            return Profile(user_id=user_id, user_name=None, companion_name=None, stage="new")
+        return Profile(
+            user_id=user_id, user_name=row.user_name, companion_name=row.companion_name, stage=row.stage,
+            questions_asked=row.questions_asked, timezone=row.timezone,
+        )
+
+    async def set_importance(self, exchange_ids: Sequence[int], importance: float) -> None:
+        def tx(conn: Connection) -> None:
+            conn.execute(update(messages).where(messages.c.id.in_(list(exchange_ids))).values(importance=importance))
+
+        await self.db.write(tx)

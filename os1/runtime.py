@@ -1,0 +1,61 @@
+"""Wiring: one place that turns Settings into a running Companion, for the CLI and the server alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clock import Clock, FakeClock, SystemClock
+from .companion import Companion, CompanionConfig
+from .config import Settings
+from .memory import SqlConversationStore
+from .models import ChatModel, resolve
+from .storage import Database, open_database
+from .types import GenOptions
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    store: SqlConversationStore
+    model: ChatModel
+    clock: Clock
+    companion: Companion
+
+    async def aclose(self) -> None:
+        await self.model.close()
+        self.db.close()
+
+
+def make_clock(settings: Settings) -> Clock:
+    zone = settings.zone()
+    if settings.now is not None:
+        return FakeClock(settings.now, zone)
+    return SystemClock(zone)
+
+
+def companion_config(settings: Settings) -> CompanionConfig:
+    persona = settings.home / "persona.toml"
+    return CompanionConfig(
+        max_message_chars=settings.max_message_chars,
+        history_turns=settings.history_turns,
+        recall_limit=settings.recall_limit,
+        # About 3 characters per token; keep room for the reply.
+        budget_chars=max(2000, (settings.n_ctx - GenOptions().max_tokens - 64) * 3),
+        persona_file=persona if persona.is_file() else None,
+    )
+
+
+def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runtime:
+    """Open the database (migrating it) and build the model (not loading it yet)."""
+    settings.ensure_home()
+    db = open_database(settings.db_url)
+    try:
+        chat_model = model or resolve(settings.model, settings)
+    except Exception:
+        db.close()
+        raise
+    store = SqlConversationStore(db)
+    clock = make_clock(settings)
+    companion = Companion(store, chat_model, clock, companion_config(settings))
+    return Runtime(settings, db, store, chat_model, clock, companion)

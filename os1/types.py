@@ -1,0 +1,138 @@
+"""The domain's value types: frozen dataclasses shared by every layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+UserId = str
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message as a model sees it."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class GenOptions:
+    """Sampling options for one generation."""
+
+    max_tokens: int = 320
+    temperature: float = 0.7
+    top_p: float = 0.9
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Emotion:
+    """How the user seems to feel in one message."""
+
+    label: str
+    """The dominant emotion (e.g. 'sadness', 'joy', 'neutral')."""
+    valence: float
+    """-1 (very negative) .. +1 (very positive)."""
+    arousal: float
+    """0 (calm) .. 1 (agitated/excited)."""
+    scores: Mapping[str, float] = field(default_factory=dict)
+    """Score per emotion label, 0..1."""
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyReading:
+    """Result of the risk screen on a user message."""
+
+    level: Literal["none", "concern", "crisis"]
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One stored message of the conversation (either side)."""
+
+    id: int
+    user_id: UserId
+    role: Literal["user", "assistant"]
+    text: str
+    created_at: datetime
+    session_id: str | None = None
+    emotion: Emotion | None = None
+    importance: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledMemory:
+    """A memory brought back for the current turn, with where it came from."""
+
+    id: int
+    kind: Literal["exchange", "fact"]
+    text: str
+    source: str
+    """Human-readable origin, e.g. 'you said on 2026-11-20 09:14'."""
+    created_at: datetime
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What OS1 knows about who it is talking to, and who it is to them."""
+
+    user_id: UserId
+    user_name: str | None
+    companion_name: str | None
+    stage: Literal["new", "asked_name", "getting_to_know", "met"]
+    questions_asked: int = 0
+    timezone: str | None = None
+
+
+# Reply events streamed by Companion.reply ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Perceived:
+    """What OS1 noticed about the message before answering."""
+
+    emotion: Emotion
+    safety: SafetyReading
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    """The memories recalled for this reply."""
+
+    memories: tuple[RecalledMemory, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the reply's text, as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyNotice:
+    """Resources shown alongside the reply when the risk screen found concern."""
+
+    level: Literal["concern", "crisis"]
+    message: str
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDone:
+    """The reply is complete and stored."""
+
+    text: str
+    user_exchange_id: int
+    reply_exchange_id: int
+    companion_name: str | None
+    truncated_input: bool = False
+
+
+ReplyEvent = Perceived | Recalled | TextDelta | SafetyNotice | ReplyDone
