@@ -93,8 +93,9 @@ class Companion:
             first_time = profile.user_name is None
             profile = replace(profile, user_name=user_name)
             if first_time:
+                prompt = "stage_new_named" if profile.stage == "new" else "stage_named"
+                instructions.append(prompts.render(prompt, user_name=user_name, companion_name=profile.companion_name))
                 profile = replace(profile, stage="getting_to_know", questions_asked=1)
-                instructions.append(prompts.render("stage_named", user_name=user_name))
                 return profile, instructions
         if profile.stage == "new":
             profile = replace(profile, stage="asked_name")
