@@ -136,8 +136,13 @@ class Companion:
         """Answer one message, streaming events; the message is stored before the model is called."""
         message = clean_message(text, max_chars=self.config.max_message_chars)
         async with self._lock(user_id):
-            async for event in self._turn(user_id, message, session_id):
-                yield event
+            turn = self._turn(user_id, message, session_id)
+            try:
+                async for event in turn:
+                    yield event
+            finally:
+                # Close the inner turn now (not at garbage collection) so an interrupted reply is saved.
+                await turn.aclose()
 
     async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncIterator[ReplyEvent]:
         now = self.clock.now()

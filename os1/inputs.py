@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from .errors import InputError
 
 _ALLOWED_CONTROL = {"\n", "\t"}
+# Terminal escape sequences (CSI, OSC), removed whole so no "[31m" residue is left behind.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 
 def clean_message(raw: str | bytes, *, max_chars: int) -> str:
@@ -28,6 +31,7 @@ def clean_message(raw: str | bytes, *, max_chars: int) -> str:
         raise InputError("The message contains characters that are not valid Unicode text.") from e
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     # Drop terminal escapes and other control characters; keep newlines and tabs.
+    text = _ANSI.sub("", text)
     text = "".join(ch for ch in text if ch in _ALLOWED_CONTROL or unicodedata.category(ch) != "Cc")
     text = unicodedata.normalize("NFC", text).strip()
     if not text:

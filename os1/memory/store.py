@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, Float, column, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,6 +24,9 @@ _STOP = frozenset(
     "they this to too up us very was we were what when where which who why will with would you your yours "
     "yes yeah ok okay oh hi hey hello am about all also any into out if".split()
 )
+
+
+_COLS = ", ".join(f"m.{c}" for c in ("id", "user_id", "role", "text", "created_at", "session_id", "emotion", "importance"))
 
 
 def _utc_naive(when: datetime) -> datetime:
@@ -143,7 +146,7 @@ class SqlConversationStore:
         if self.db.dialect == "sqlite":
             match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
             sql = text(
-                "SELECT m.*, -bm25(messages_fts) AS score FROM messages_fts "
+                f"SELECT {_COLS}, -bm25(messages_fts) AS score FROM messages_fts "
                 "JOIN messages m ON m.id = messages_fts.rowid "
                 "WHERE messages_fts MATCH :match AND messages_fts.user_id = :uid AND m.id < :upper "
                 "ORDER BY bm25(messages_fts) LIMIT :limit"
@@ -151,13 +154,14 @@ class SqlConversationStore:
             params: dict[str, Any] = {"match": match, "uid": user_id, "upper": upper, "limit": limit}
         else:
             sql = text(
-                "SELECT m.*, ts_rank(m.tsv, q) AS score FROM messages m, "
+                f"SELECT {_COLS}, ts_rank(m.tsv, q) AS score FROM messages m, "
                 "to_tsquery('english', :tsq) q WHERE m.tsv @@ q AND m.user_id = :uid AND m.id < :upper "
                 "ORDER BY score DESC LIMIT :limit"
             )
             tsq = " | ".join(re.sub(r"[^\w]", "", t) for t in terms if re.sub(r"[^\w]", "", t))
             params = {"tsq": tsq, "uid": user_id, "upper": upper, "limit": limit}
-        rows = await self.db.read(lambda c: c.execute(sql, params).all())
+        typed = sql.columns(*messages.c, column("score", Float))
+        rows = await self.db.read(lambda c: c.execute(typed, params).all())
         return [(_row_to_exchange(r), float(r.score)) for r in rows]
 
     async def profile(self, user_id: UserId) -> Profile:

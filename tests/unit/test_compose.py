@@ -1,0 +1,72 @@
+from datetime import UTC, datetime, timedelta
+
+from os1.compose import TurnContext, anchored_window, compose
+from os1.types import Emotion, Exchange, Profile, RecalledMemory
+
+NOW = datetime(2026, 11, 25, 20, 15, tzinfo=UTC)
+
+
+def _ex(i: int) -> Exchange:
+    return Exchange(i, "u", "user" if i % 2 else "assistant", f"message {i}", NOW - timedelta(minutes=100 - i))
+
+
+def _profile() -> Profile:
+    return Profile("u", "Theo", "Samantha", "met")
+
+
+def test_anchored_window_moves_in_blocks() -> None:
+    size = 8
+    starts = []
+    for total in range(8, 30):
+        recent = [_ex(i) for i in range(max(1, total - size - size // 2 + 1), total + 1)]
+        window = anchored_window(recent, total, size)
+        assert size <= len(window) < size + size // 2
+        assert window[-1].id == total
+        starts.append(window[0].id)
+    # The first message of the window changes only every size/2 turns, so the prompt prefix is reused.
+    changes = sum(1 for a, b in zip(starts, starts[1:], strict=False) if a != b)
+    assert changes <= len(starts) // (size // 2) + 1
+
+
+def test_anchored_window_with_short_history() -> None:
+    recent = [_ex(i) for i in range(1, 4)]
+    assert anchored_window(recent, 3, 8) == recent
+
+
+def test_prompt_order_keeps_stable_parts_first() -> None:
+    mem = RecalledMemory(7, "exchange", "my sister Rachel lives in Ohio", "you said on 2026-10-01 10:00", NOW, 0.9)
+    ctx = TurnContext(NOW, _profile(), Emotion("sadness", -0.7, 0.3, {}), [mem], [_ex(1), _ex(2)], ("BE KIND",))
+    messages, cut = compose(ctx, "How is Rachel doing?", budget_chars=10_000)
+    assert not cut
+    assert messages[0].role == "system"
+    assert "Samantha" in messages[0].content and "Theo" in messages[0].content
+    assert "Wednesday 25 November 2026" in messages[0].content
+    # Volatile parts ride in the last message only.
+    last = messages[-1]
+    assert last.role == "user" and last.content.endswith("How is Rachel doing?")
+    for volatile in ("Rachel lives in Ohio", "sadness", "BE KIND", "20:15"):
+        assert volatile in last.content
+        assert all(volatile not in m.content for m in messages[:-1])
+    assert [m.content for m in messages[1:-1]] == ["message 1", "message 2"]
+
+
+def test_two_consecutive_turns_share_the_prefix() -> None:
+    history = [_ex(i) for i in range(1, 7)]
+    first, _ = compose(TurnContext(NOW, _profile(), None, [], history[:4]), "message 5", budget_chars=10_000)
+    second, _ = compose(TurnContext(NOW + timedelta(minutes=3), _profile(), None, [], history), "message 7",
+                        budget_chars=10_000)
+    assert first[:-1] == second[: len(first) - 1]
+
+
+def test_budget_trims_oldest_history_and_elides_huge_input() -> None:
+    history = [Exchange(i, "u", "user" if i % 2 else "assistant", f"{i} " + "y" * 1500, NOW) for i in range(1, 21)]
+    messages, cut = compose(TurnContext(NOW, _profile(), None, [], history), "z" * 50_000, budget_chars=8000)
+    assert cut
+    assert sum(len(m.content) for m in messages) <= 8000 + 2000
+    assert messages[-2].content.startswith("20 ")  # the newest history survives
+
+
+def test_unknown_user_is_not_named() -> None:
+    p = Profile("u", None, "Iris", "new")
+    messages, _ = compose(TurnContext(NOW, p, None, [], []), "hello", budget_chars=10_000)
+    assert "don't know their name" in messages[0].content
