@@ -29,7 +29,7 @@ def _default_threads() -> int:
 class Settings(BaseSettings):
     """Every knob OS1 has. Environment variables are the field names with an `OS1_` prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="OS1_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="OS1_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=_default_home)
     """Data directory (OS1_HOME). Default: the XDG data dir, e.g. ~/.local/share/os1."""

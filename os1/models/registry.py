@@ -60,7 +60,8 @@ def parse(spec: str, settings: Settings) -> ModelChoice:
         rest = spec[7:]
         model, _, url = rest.partition("@")
         if not model:
-            raise ConfigError("An OpenAI-compatible model needs a name: openai:NAME[@BASE_URL].")
+            raise ConfigError("An OpenAI-compatible model needs a name: openai:NAME[@BASE_URL].",
+                              hint="For example openai:llama3.2, or use default, tiny or echo.")
         return OpenAIChoice("openai", model, url or settings.openai_base_url)
     raise ConfigError(
         f"Unknown model {spec!r}.",

@@ -1,0 +1,116 @@
+"""Real llama.cpp with the tiny model (and one turn with the default model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import llama_cpp
+import pytest
+
+from os1 import Companion, CompanionConfig, Settings
+from os1.models import complete, weights
+from os1.models.llamacpp import LlamaCppModel
+from os1.models.registry import resolve
+from os1.types import GenOptions, Message, ReplyDone, TextDelta
+
+from ..conftest import collect, default_models_dir
+
+pytestmark = pytest.mark.real
+
+SHORT = GenOptions(max_tokens=12, temperature=0.0)
+
+
+def _tiny(tmp_path: Path, **kw: object) -> LlamaCppModel:
+    path = weights.locate(weights.SMOLLM2_135M, tmp_path)
+    return LlamaCppModel(path, model_id="tiny", threads=1, n_ctx=2048, **kw)  # type: ignore[arg-type]
+
+
+def _prompt_tokens_evaluated(model: LlamaCppModel) -> int:
+    return int(llama_cpp.llama_perf_context(model.llm._ctx.ctx).n_p_eval)
+
+
+@pytest.mark.parametrize("extra", [False, True])
+async def test_loads_with_the_chosen_buffer_types_and_decodes(tmp_path: Path, extra: bool) -> None:
+    model = _tiny(tmp_path, extra_bufts=extra)
+    await model.load()
+    try:
+        # The override reached llama.cpp's model params, and the first decode works.
+        assert bool(model.llm.model_params.use_extra_bufts) is extra
+        text = await complete(model, [Message("user", "Say hello.")], options=SHORT)
+        assert text.strip()
+    finally:
+        await model.close()
+
+
+async def test_override_does_not_leak_into_other_loads(tmp_path: Path) -> None:
+    model = _tiny(tmp_path, extra_bufts=False)
+    await model.load()
+    await model.close()
+    assert llama_cpp.llama_model_default_params().use_extra_bufts is True  # library default restored
+
+
+async def test_streams_in_pieces(tmp_path: Path) -> None:
+    model = _tiny(tmp_path)
+    try:
+        pieces = [p async for p in model.stream([Message("user", "Count from one to ten.")],
+                                                options=GenOptions(max_tokens=24, temperature=0.0))]
+        assert len(pieces) > 3
+    finally:
+        await model.close()
+
+
+async def test_the_prompt_prefix_is_reused_across_turns(tmp_path: Path) -> None:
+    model = _tiny(tmp_path)
+    try:
+        system = Message("system", "You are a warm companion who remembers everything. " * 10)
+        first = [system, Message("user", "hi")]
+        reply = await complete(model, first, options=SHORT)
+        after_first = _prompt_tokens_evaluated(model)
+        second = [*first, Message("assistant", reply), Message("user", "how are you today?")]
+        await complete(model, second, options=SHORT)
+        evaluated_for_second = _prompt_tokens_evaluated(model) - after_first
+        second_len = len(model.llm.tokenize(system.content.encode()))
+        # Only the new tail was evaluated; the long system prompt came from the cache.
+        assert evaluated_for_second < second_len / 2
+    finally:
+        await model.close()
+
+
+async def test_stopping_mid_stream_leaves_the_model_usable(tmp_path: Path) -> None:
+    model = _tiny(tmp_path)
+    try:
+        gen = model.stream([Message("user", "Tell me a long story about a lighthouse.")],
+                           options=GenOptions(max_tokens=200))
+        async for _ in gen:
+            break
+        await gen.aclose()
+        assert (await complete(model, [Message("user", "Say hi.")], options=SHORT)).strip()
+    finally:
+        await model.close()
+
+
+async def test_a_companion_turn_with_the_tiny_model(tmp_path: Path, store, clock) -> None:
+    model = resolve("tiny", Settings(home=tmp_path, threads=1))
+    companion = Companion(store, model, clock, CompanionConfig(options=GenOptions(max_tokens=24)))
+    try:
+        events = await collect(companion.reply("u", "Hi! I'm Theo and I love hiking."))
+    finally:
+        await model.close()
+    done = events[-1]
+    assert isinstance(done, ReplyDone) and done.text.strip()
+    assert any(isinstance(e, TextDelta) for e in events)
+    assert [e.role for e in await store.recent("u", 5)] == ["user", "assistant"]
+
+
+@pytest.mark.default_model
+async def test_a_companion_turn_with_the_default_model(tmp_path: Path, store, clock) -> None:
+    models_dir = default_models_dir()
+    assert (models_dir / weights.QWEN_1_5B.filename).is_file(), "run `make model` (make test does) first"
+    settings = Settings(home=tmp_path, threads=1, models_dir_override=models_dir)  # type: ignore[call-arg]
+    model = resolve("default", settings)
+    companion = Companion(store, model, clock, CompanionConfig(options=GenOptions(max_tokens=24)))
+    try:
+        events = await collect(companion.reply("u", "Hello! My name is Theo."))
+    finally:
+        await model.close()
+    assert isinstance(events[-1], ReplyDone) and events[-1].text.strip()

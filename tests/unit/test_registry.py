@@ -1,0 +1,60 @@
+import pytest
+
+from os1 import Settings
+from os1.config import cpu_has_amx
+from os1.errors import ConfigError
+from os1.models.registry import EchoChoice, EmbeddedChoice, OpenAIChoice, parse, statuses
+
+
+def test_parse_names(settings: Settings) -> None:
+    assert isinstance(parse("echo", settings), EchoChoice)
+    assert parse("default", settings).weights.name == "default"  # type: ignore[union-attr]
+    assert parse("tiny", settings).weights.name == "tiny"  # type: ignore[union-attr]
+    o = parse("openai:llama3.2@http://10.0.0.5:11434/v1", settings)
+    assert o == OpenAIChoice("openai", "llama3.2", "http://10.0.0.5:11434/v1")
+    assert parse("openai:gpt-4o-mini", settings).base_url == settings.openai_base_url  # type: ignore[union-attr]
+    g = parse("gguf:/models/x.gguf", settings)
+    assert isinstance(g, EmbeddedChoice) and str(g.path) == "/models/x.gguf"
+
+
+@pytest.mark.parametrize("bad", ["gpt", "openai:", "", "llama"])
+def test_unknown_names_say_what_exists(settings: Settings, bad: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse(bad, settings)
+    assert "default" in str(e.value)
+
+
+def test_statuses_list_every_builtin(settings: Settings) -> None:
+    names = [s.name for s in statuses(settings)]
+    assert names[:3] == ["default", "tiny", "echo"] and names[3].startswith("openai:")
+
+
+def test_api_key_comes_from_env_then_keys_file_and_is_never_shown(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    s = Settings(home=tmp_path)
+    assert s.api_key() is None
+    s.keys_file.write_text('openai_api_key = "sk-file"\n')
+    assert s.api_key() == "sk-file"
+    monkeypatch.setenv("OS1_OPENAI_API_KEY", "sk-env")
+    s2 = Settings(home=tmp_path)
+    assert s2.api_key() == "sk-env"
+    assert "sk-env" not in repr(s2) and "sk-env" not in str(s2.model_dump())
+
+
+def test_amx_detection_reads_cpu_flags(tmp_path) -> None:
+    f = tmp_path / "cpuinfo"
+    f.write_text("processor: 0\nflags\t\t: fpu avx2 amx_tile amx_int8\n")
+    assert cpu_has_amx(f)
+    f.write_text("processor: 0\nflags\t\t: fpu avx2 avx512f\n")
+    assert not cpu_has_amx(f)
+    assert not cpu_has_amx(tmp_path / "missing")
+
+
+def test_extra_bufts_policy(monkeypatch) -> None:
+    import os1.config as config
+
+    monkeypatch.setattr(config, "cpu_has_amx", lambda *a: True)
+    assert Settings(extra_bufts="auto").use_extra_bufts() is False
+    monkeypatch.setattr(config, "cpu_has_amx", lambda *a: False)
+    assert Settings(extra_bufts="auto").use_extra_bufts() is True
+    assert Settings(extra_bufts="off").use_extra_bufts() is False
