@@ -11,7 +11,7 @@ from pathlib import Path
 from . import prompts
 from .affect import read_emotion
 from .clock import Clock
-from .compose import TurnContext, anchored_window, compose
+from .compose import TurnContext, anchored_window, compose, notes_block
 from .errors import ModelError
 from .inputs import clean_message
 from .memory import ConversationStore, recall
@@ -122,7 +122,8 @@ class Companion:
             profile = replace(profile, stage="asked_name")
             ctx = TurnContext(now, profile, None, (), (),
                               (prompts.render("stage_new", companion_name=profile.companion_name),))
-            messages, _ = compose(ctx, prompts.render("opening"), budget_chars=self.config.budget_chars)
+            messages, _ = compose(ctx, prompts.render("opening"), notes=notes_block(ctx),
+                                  budget_chars=self.config.budget_chars)
             text = ""
             async for piece in self.model.stream(messages, options=self.config.options):
                 text += piece
@@ -152,32 +153,32 @@ class Companion:
         yield Perceived(emotion, safety)
         profile, instructions = self._meeting_step(await self.profile(user_id), message)
 
-        # Remember what was said first: once acknowledged, it is never lost.
+        # Recall what is older than the window the prompt already carries.
         size = self.config.history_turns
         total_before = await self.store.count(user_id)
-        recent = await self.store.recent(user_id, size + size // 2)
-        user_ex = await self.store.add_exchange(
-            user_id, "user", message, at=now, session_id=session_id, emotion=emotion,
-            importance=_importance(emotion, safety),
-        )
-        history = anchored_window(recent, total_before, size)
-
-        # Recall what is older than the window the prompt already carries.
-        oldest_in_window = history[0].id if history else user_ex.id
+        history = anchored_window(await self.store.recent(user_id, size + size // 2), total_before, size)
         memories = await recall(self.store, user_id, message, now=now, limit=self.config.recall_limit,
-                                before_id=oldest_in_window)
-        yield Recalled(tuple(memories))
+                                before_id=history[0].id if history else None)
 
         if safety.level == "crisis":
             instructions.append(prompts.render("safety_crisis"))
-            yield SafetyNotice("crisis", "If you're thinking about suicide or hurting yourself, you don't have to go through it alone.", CRISIS_RESOURCES)
         elif safety.level == "concern":
             instructions.append(prompts.render("safety_other"))
+        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions))
+        notes = notes_block(ctx)
+
+        # Remember what was said before the model is called: once acknowledged, it is never lost.
+        user_ex = await self.store.add_exchange(
+            user_id, "user", message, at=now, session_id=session_id, emotion=emotion,
+            importance=_importance(emotion, safety), notes=notes,
+        )
+        yield Recalled(tuple(memories))
+        if safety.level == "crisis":
+            yield SafetyNotice("crisis", "If you're thinking about suicide or hurting yourself, you don't have to go through it alone.", CRISIS_RESOURCES)
+        elif safety.level == "concern":
             yield SafetyNotice("concern", "If someone you know may be in danger, help is available.", CRISIS_RESOURCES)
 
-        # Compose and reply.
-        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions))
-        messages, cut = compose(ctx, message, budget_chars=self.config.budget_chars)
+        messages, cut = compose(ctx, message, notes=notes, budget_chars=self.config.budget_chars)
         reply = ""
         try:
             async for piece in self.model.stream(messages, options=self.config.options):

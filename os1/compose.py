@@ -4,7 +4,9 @@ Order matters for speed: llama.cpp reuses the evaluated prefix of the previous p
 system prompt holds only what changes rarely (persona, names, today's date), the history window
 moves in blocks rather than one message per turn, and everything that changes every turn (time,
 feeling, recalled memories, first-meeting instructions) rides in a notes block just before the new
-message, at the very end.
+message. Each message's notes are stored with it and repeated verbatim in later prompts, so the
+prompt of turn n+1 starts with the whole prompt of turn n plus its reply, and only the new message
+needs evaluating.
 """
 
 from __future__ import annotations
@@ -72,20 +74,26 @@ def notes_block(ctx: TurnContext) -> str:
     return "\n".join(line for line in block.splitlines() if line.strip())
 
 
-def compose(ctx: TurnContext, user_text: str, *, budget_chars: int) -> tuple[list[Message], bool]:
-    """The messages for the model, and whether the user's text had to be shortened to fit."""
+def with_notes(notes: str | None, text: str) -> str:
+    return f"{notes}\n\n{text}" if notes else text
+
+
+def compose(ctx: TurnContext, user_text: str, *, notes: str, budget_chars: int) -> tuple[list[Message], bool]:
+    """The messages for the model, and whether the user's text had to be shortened to fit.
+
+    `notes` is `notes_block(ctx)`, computed by the caller so it can be stored with the message.
+    """
     system = Message("system", system_prompt(ctx.profile, ctx.now))
-    notes = notes_block(ctx)
     room_for_user = max(500, budget_chars // 2)
     text, cut = elide_middle(user_text, room_for_user)
-    final = Message("user", f"{notes}\n\n{text}")
+    final = Message("user", with_notes(notes, text))
 
     remaining = budget_chars - len(system.content) - len(final.content)
     history: list[Message] = []
     for ex in reversed(ctx.history):
-        content = ex.text
-        if len(content) > 2000:
-            content = elide_middle(content, 2000)[0]
+        content = elide_middle(ex.text, 2000)[0]
+        if ex.role == "user":
+            content = with_notes(ex.notes, content)
         if remaining - len(content) < 0:
             break
         remaining -= len(content)

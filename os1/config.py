@@ -6,7 +6,6 @@ import os
 import tomllib
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 import platformdirs
@@ -49,14 +48,16 @@ class Settings(BaseSettings):
 
     threads: int = Field(default_factory=_default_threads, ge=1, le=256)
     """llama.cpp threads for generation (OS1_THREADS)."""
-    batch_threads: int | None = Field(default=None, ge=1, le=256)
-    """llama.cpp threads for prompt processing (OS1_BATCH_THREADS); default: all cores."""
+    batch_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    """llama.cpp threads for prompt processing (OS1_BATCH_THREADS); default: all cores. Prompt
+    processing is short and compute-bound: 2 threads doubled its speed on 2 cores (140 -> 276 tok/s)."""
     n_ctx: int = Field(default=4096, ge=512, le=131072)
     """Context window in tokens for embedded models."""
-    extra_bufts: Literal["auto", "on", "off"] = "auto"
-    """llama.cpp extra CPU buffer types (AMX, repacked weights), OS1_EXTRA_BUFTS. `auto` turns them
-    off on CPUs with AMX, where llama-cpp-python 0.3.36 built with GCC <= 12 segfaults at the first
-    decode (miscompiled AMX tile config), and on elsewhere, where repacking speeds up prompts."""
+    extra_bufts: bool = False
+    """llama.cpp extra CPU buffer types: AMX and repacked weights (OS1_EXTRA_BUFTS). Off by default:
+    with llama-cpp-python 0.3.36 built by GCC <= 12 they segfault at the first decode on AMX CPUs
+    (miscompiled AMX tile config), and on our 2-core AMD test machine repacking made prompt
+    processing slower (88-101 vs 140-276 tok/s, Qwen 1.5B Q4_K_M; bench/RESULTS.md)."""
 
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     """Base URL of an OpenAI-compatible server (OS1_OPENAI_BASE_URL); Ollama's by default."""
@@ -121,11 +122,6 @@ class Settings(BaseSettings):
             key = data.get("openai_api_key")
             return str(key) if key else None
         return None
-
-    def use_extra_bufts(self) -> bool:
-        if self.extra_bufts == "auto":
-            return not cpu_has_amx()
-        return self.extra_bufts == "on"
 
     def ensure_home(self) -> Path:
         """Create the data directory (private to the user) and return it."""

@@ -67,8 +67,8 @@ def run_checks(settings: Settings, *, load: bool = False) -> list[Check]:
             import llama_cpp
 
             checks.append(Check("llama.cpp", True, f"llama-cpp-python {llama_cpp.__version__}; "
-                                f"threads {settings.threads} (batch {settings.batch_threads or settings.threads}); "
-                                f"extra buffer types {'on' if settings.use_extra_bufts() else 'off'}"
+                                f"threads {settings.threads} (batch {settings.batch_threads}); "
+                                f"extra buffer types {'on' if settings.extra_bufts else 'off'}"
                                 f"{' (AMX CPU)' if cpu_has_amx() else ''}"))
         except ImportError:
             checks.append(Check("llama.cpp", False, "llama-cpp-python is not installed", "Run `make run`."))

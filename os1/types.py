@@ -63,6 +63,8 @@ class Exchange:
     session_id: str | None = None
     emotion: Emotion | None = None
     importance: float = 0.0
+    notes: str | None = None
+    """For user messages: the notes the model saw with it (time, feeling, recalled memories)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ _STOP = frozenset(
 )
 
 
-_COLS = ", ".join(f"m.{c}" for c in ("id", "user_id", "role", "text", "created_at", "session_id", "emotion", "importance"))
+_COLS = ", ".join(f"m.{c}" for c in ("id", "user_id", "role", "text", "created_at", "session_id", "emotion", "importance", "notes"))
 
 
 def _utc_naive(when: datetime) -> datetime:
@@ -53,6 +53,7 @@ class ConversationStore(Protocol):
     async def add_exchange(
         self, user_id: UserId, role: Literal["user", "assistant"], text: str, *, at: datetime,
         session_id: str | None = None, emotion: Emotion | None = None, importance: float = 0.0,
+        notes: str | None = None,
     ) -> Exchange: ...
     async def recent(self, user_id: UserId, limit: int) -> list[Exchange]: ...
     async def search(self, user_id: UserId, query: str, *, limit: int, before_id: int | None = None) -> list[tuple[Exchange, float]]: ...
@@ -66,7 +67,7 @@ def _row_to_exchange(row: Any) -> Exchange:
     emotion = Emotion(emo["label"], emo["valence"], emo["arousal"], emo.get("scores", {})) if emo else None
     return Exchange(
         id=row.id, user_id=row.user_id, role=row.role, text=row.text, created_at=_aware(row.created_at),
-        session_id=row.session_id, emotion=emotion, importance=row.importance,
+        session_id=row.session_id, emotion=emotion, importance=row.importance, notes=row.notes,
     )
 
 
@@ -84,6 +85,7 @@ class SqlConversationStore:
     async def add_exchange(
         self, user_id: UserId, role: Literal["user", "assistant"], text: str, *, at: datetime,
         session_id: str | None = None, emotion: Emotion | None = None, importance: float = 0.0,
+        notes: str | None = None,
     ) -> Exchange:
         emo = asdict(emotion) if emotion else None
         if emo is not None:
@@ -94,13 +96,13 @@ class SqlConversationStore:
             res = conn.execute(
                 insert(messages).values(
                     user_id=user_id, role=role, text=text, created_at=_utc_naive(at), session_id=session_id,
-                    emotion=emo, importance=importance,
+                    emotion=emo, importance=importance, notes=notes,
                 )
             )
             return int(res.inserted_primary_key[0])  # type: ignore[index]
 
         new_id = await self.db.write(tx)
-        return Exchange(new_id, user_id, role, text, _aware(_utc_naive(at)), session_id, emotion, importance)
+        return Exchange(new_id, user_id, role, text, _aware(_utc_naive(at)), session_id, emotion, importance, notes)
 
     async def save_profile(self, profile: Profile, *, at: datetime) -> None:
         values = dict(

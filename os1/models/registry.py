@@ -84,7 +84,7 @@ def build(choice: ModelChoice, settings: Settings) -> ChatModel:
         path = choice.path
     return LlamaCppModel(
         path, model_id=choice.name, n_ctx=settings.n_ctx, threads=settings.threads,
-        batch_threads=settings.batch_threads, extra_bufts=settings.use_extra_bufts(),
+        batch_threads=settings.batch_threads, extra_bufts=settings.extra_bufts,
     )
 
 

@@ -24,6 +24,7 @@ messages = Table(
     Column("session_id", String(64)),
     Column("emotion", JSON()),
     Column("importance", Float(), nullable=False, default=0.0),
+    Column("notes", Text()),
 )
 
 profiles = Table(

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from os1.compose import TurnContext, anchored_window, compose
+from os1.compose import TurnContext, anchored_window, compose, notes_block
 from os1.types import Emotion, Exchange, Profile, RecalledMemory
 
 NOW = datetime(2026, 11, 25, 20, 15, tzinfo=UTC)
@@ -36,7 +36,7 @@ def test_anchored_window_with_short_history() -> None:
 def test_prompt_order_keeps_stable_parts_first() -> None:
     mem = RecalledMemory(7, "exchange", "my sister Rachel lives in Ohio", "you said on 2026-10-01 10:00", NOW, 0.9)
     ctx = TurnContext(NOW, _profile(), Emotion("sadness", -0.7, 0.3, {}), [mem], [_ex(1), _ex(2)], ("BE KIND",))
-    messages, cut = compose(ctx, "How is Rachel doing?", budget_chars=10_000)
+    messages, cut = compose(ctx, "How is Rachel doing?", notes=notes_block(ctx), budget_chars=10_000)
     assert not cut
     assert messages[0].role == "system"
     assert "Samantha" in messages[0].content and "Theo" in messages[0].content
@@ -50,17 +50,23 @@ def test_prompt_order_keeps_stable_parts_first() -> None:
     assert [m.content for m in messages[1:-1]] == ["message 1", "message 2"]
 
 
-def test_two_consecutive_turns_share_the_prefix() -> None:
-    history = [_ex(i) for i in range(1, 7)]
-    first, _ = compose(TurnContext(NOW, _profile(), None, [], history[:4]), "message 5", budget_chars=10_000)
-    second, _ = compose(TurnContext(NOW + timedelta(minutes=3), _profile(), None, [], history), "message 7",
-                        budget_chars=10_000)
-    assert first[:-1] == second[: len(first) - 1]
+def test_next_prompt_starts_with_the_whole_previous_prompt() -> None:
+    history = [_ex(i) for i in range(1, 5)]
+    ctx1 = TurnContext(NOW, _profile(), Emotion("joy", 0.8, 0.6, {}), [], history)
+    notes1 = notes_block(ctx1)
+    first, _ = compose(ctx1, "message 5", notes=notes1, budget_chars=10_000)
+    # Turn 5 is stored with its notes, then OS1's reply 6; turn 7 arrives three minutes later.
+    stored5 = Exchange(5, "u", "user", "message 5", NOW, notes=notes1)
+    ctx2 = TurnContext(NOW + timedelta(minutes=3), _profile(), None, [], [*history, stored5, _ex(6)])
+    second, _ = compose(ctx2, "message 7", notes=notes_block(ctx2), budget_chars=10_000)
+    assert second[: len(first)] == first
+    assert second[len(first)].content == "message 6"
 
 
 def test_budget_trims_oldest_history_and_elides_huge_input() -> None:
     history = [Exchange(i, "u", "user" if i % 2 else "assistant", f"{i} " + "y" * 1500, NOW) for i in range(1, 21)]
-    messages, cut = compose(TurnContext(NOW, _profile(), None, [], history), "z" * 50_000, budget_chars=8000)
+    ctx = TurnContext(NOW, _profile(), None, [], history)
+    messages, cut = compose(ctx, "z" * 50_000, notes=notes_block(ctx), budget_chars=8000)
     assert cut
     assert sum(len(m.content) for m in messages) <= 8000 + 2000
     assert messages[-2].content.startswith("20 ")  # the newest history survives
@@ -68,5 +74,6 @@ def test_budget_trims_oldest_history_and_elides_huge_input() -> None:
 
 def test_unknown_user_is_not_named() -> None:
     p = Profile("u", None, "Iris", "new")
-    messages, _ = compose(TurnContext(NOW, p, None, [], []), "hello", budget_chars=10_000)
+    ctx = TurnContext(NOW, p, None, [], [])
+    messages, _ = compose(ctx, "hello", notes=notes_block(ctx), budget_chars=10_000)
     assert "don't know their name" in messages[0].content

@@ -50,11 +50,7 @@ def test_amx_detection_reads_cpu_flags(tmp_path) -> None:
     assert not cpu_has_amx(tmp_path / "missing")
 
 
-def test_extra_bufts_policy(monkeypatch) -> None:
-    import os1.config as config
-
-    monkeypatch.setattr(config, "cpu_has_amx", lambda *a: True)
-    assert Settings(extra_bufts="auto").use_extra_bufts() is False
-    monkeypatch.setattr(config, "cpu_has_amx", lambda *a: False)
-    assert Settings(extra_bufts="auto").use_extra_bufts() is True
-    assert Settings(extra_bufts="off").use_extra_bufts() is False
+def test_extra_buffer_types_are_off_unless_asked(monkeypatch) -> None:
+    assert Settings().extra_bufts is False
+    monkeypatch.setenv("OS1_EXTRA_BUFTS", "1")
+    assert Settings().extra_bufts is True
