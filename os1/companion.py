@@ -133,9 +133,20 @@ class Companion:
             await self.store.save_profile(profile, at=now)
             yield ReplyDone(text, 0, stored.id, profile.companion_name)
 
+    async def prepare(self, text: str | bytes) -> str:
+        """Check a message and the model before a turn starts, so a refusal stores nothing.
+
+        Raises InputError for bad input and ModelError when the model cannot answer, except for a
+        message showing crisis risk: that turn goes ahead and gets the reviewed fallback reply.
+        """
+        message = clean_message(text, max_chars=self.config.max_message_chars)
+        if screen(message).level != "crisis":
+            await self.model.load()
+        return message
+
     async def reply(self, user_id: UserId, text: str | bytes, *, session_id: str | None = None) -> AsyncIterator[ReplyEvent]:
         """Answer one message, streaming events; the message is stored before the model is called."""
-        message = clean_message(text, max_chars=self.config.max_message_chars)
+        message = await self.prepare(text)
         async with self._lock(user_id):
             turn = self._turn(user_id, message, session_id)
             try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -105,7 +106,7 @@ class Settings(BaseSettings):
         if self.now is not None and self.now.tzinfo is not None:
             return self.now.tzinfo
         local = datetime.now().astimezone().tzinfo
-        return local or timezone.utc
+        return local or UTC
 
     def api_key(self) -> str | None:
         """The OpenAI-compatible API key: environment first, then the keys file. Never logged."""
@@ -126,10 +127,8 @@ class Settings(BaseSettings):
     def ensure_home(self) -> Path:
         """Create the data directory (private to the user) and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # e.g. a home on a filesystem without permissions
             self.home.chmod(0o700)
-        except OSError:
-            pass
         return self.home
 
 

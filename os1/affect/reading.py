@@ -31,10 +31,9 @@ _add("nervousness", -0.4, 0.7, "stressed stress overwhelmed tense pressure")
 _add("disappointment", -0.5, 0.3, "disappointed disappointing letdown")
 _add("tiredness", -0.3, 0.1, "tired exhausted drained sleepy worn")
 
-_NEGATORS = frozenset("not no never don't dont can't cant won't wont isn't isnt wasn't wasnt didn't didnt hardly "
-                      "barely nothing".split())
+_NEGATORS = frozenset(["not", "no", "never", "don't", "dont", "can't", "cant", "won't", "wont", "isn't", "isnt", "wasn't", "wasnt", "didn't", "didnt", "hardly", "barely", "nothing"])
 # After "can't stop"/"won't stop", the feeling word is intensified, not negated ("I can't stop crying").
-_PERSIST = frozenset("stop help quit".split())
+_PERSIST = frozenset(["stop", "help", "quit"])
 _TOKEN = re.compile(r"[a-z']+")
 
 _GUIDANCE = {

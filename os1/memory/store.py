@@ -19,14 +19,15 @@ from ..types import Emotion, Exchange, Profile, UserId
 _WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
 # Words too common to say anything about what a message is about.
 _STOP = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have he her hers him his how i "
-    "i'm im is it its it's just me my myself no not of on or our so some than that the their them then there "
-    "they this to too up us very was we were what when where which who why will with would you your yours "
-    "yes yeah ok okay oh hi hey hello am about all also any into out if".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "hers", "him", "his", "how", "i", "i'm", "im", "is", "it", "its", "it's", "just", "me", "my", "myself", "no", "not", "of", "on", "or", "our", "so", "some", "than", "that", "the", "their", "them", "then", "there", "they", "this", "to", "too", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "yours", "yes", "yeah", "ok", "okay", "oh", "hi", "hey", "hello", "am", "about", "all", "also", "any", "into", "out", "if"]
 )
 
 
 _COLS = ", ".join(f"m.{c}" for c in ("id", "user_id", "role", "text", "created_at", "session_id", "emotion", "importance", "notes"))
+
+
+# How many matches of one term are scored before the term counts as too common (see _search_sqlite).
+CANDIDATE_CAP = 2000
 
 
 def _utc_naive(when: datetime) -> datetime:
@@ -146,14 +147,7 @@ class SqlConversationStore:
             return []
         upper = before_id if before_id is not None else 2**62
         if self.db.dialect == "sqlite":
-            match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-            sql = text(
-                f"SELECT {_COLS}, -bm25(messages_fts) AS score FROM messages_fts "
-                "JOIN messages m ON m.id = messages_fts.rowid "
-                "WHERE messages_fts MATCH :match AND messages_fts.user_id = :uid AND m.id < :upper "
-                "ORDER BY bm25(messages_fts) LIMIT :limit"
-            )
-            params: dict[str, Any] = {"match": match, "uid": user_id, "upper": upper, "limit": limit}
+            return await self.db.read(lambda c: self._search_sqlite(c, user_id, terms, limit, upper))
         else:
             sql = text(
                 f"SELECT {_COLS}, ts_rank(m.tsv, q) AS score FROM messages m, "
@@ -164,6 +158,38 @@ class SqlConversationStore:
             params = {"tsq": tsq, "uid": user_id, "upper": upper, "limit": limit}
         typed = sql.columns(*messages.c, column("score", Float))
         rows = await self.db.read(lambda c: c.execute(typed, params).all())
+        return [(_row_to_exchange(r), float(r.score)) for r in rows]
+
+    def _search_sqlite(self, conn: Connection, user_id: UserId, terms: list[str], limit: int,
+                       upper: int) -> list[tuple[Exchange, float]]:
+        """BM25 over FTS5, with the work bounded however large the history grows.
+
+        BM25 scores every document that matches, so a common word ("work", "today") in a 100k-message
+        history costs ~100 ms. Each term's matches are counted up to CANDIDATE_CAP first; terms rarer than
+        that carry the search. If every term is common, only the most recent CANDIDATE_CAP matches are
+        ranked.
+        """
+        def quoted(t: str) -> str:
+            return '"' + t.replace('"', "") + '"'
+
+        count_sql = text(
+            "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :t AND rowid < :upper "
+            "ORDER BY rowid DESC LIMIT :cap)"
+        )
+        rare = [t for t in terms
+                if conn.execute(count_sql, {"t": quoted(t), "upper": upper, "cap": CANDIDATE_CAP}).scalar_one() < CANDIDATE_CAP]
+        match = " OR ".join(quoted(t) for t in (rare or terms))
+        floor = 0
+        if not rare:
+            floor = conn.execute(text(
+                "SELECT min(rowid) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :m AND rowid < :upper "
+                "ORDER BY rowid DESC LIMIT :cap)"), {"m": match, "upper": upper, "cap": CANDIDATE_CAP}).scalar_one() or 0
+        sql = text(
+            f"SELECT {_COLS}, s.score AS score FROM (SELECT rowid, -bm25(messages_fts) AS score FROM messages_fts "
+            "WHERE messages_fts MATCH :match AND rowid < :upper AND rowid >= :floor AND messages_fts.user_id = :uid "
+            "ORDER BY bm25(messages_fts) LIMIT :limit) s JOIN messages m ON m.id = s.rowid ORDER BY s.score DESC"
+        ).columns(*messages.c, column("score", Float))
+        rows = conn.execute(sql, {"match": match, "upper": upper, "floor": floor, "uid": user_id, "limit": limit}).all()
         return [(_row_to_exchange(r), float(r.score)) for r in rows]
 
     async def profile(self, user_id: UserId) -> Profile:

@@ -21,6 +21,7 @@ class OpenAICompatModel:
         self.model = model
         self.base_url = base_url.rstrip("/")
         self.capabilities = Capabilities(streaming=True, json_schema=True, tool_calls=True, local=_is_local(base_url))
+        self._ready = False
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # The key lives only in this client's headers: never in model_id, repr, logs or errors.
         self._client = httpx.AsyncClient(
@@ -32,7 +33,9 @@ class OpenAICompatModel:
         return f"OpenAICompatModel(model={self.model!r}, base_url={self.base_url!r})"
 
     async def load(self) -> None:
-        """Check the server answers and knows the model."""
+        """Check the server answers and knows the model (once; a later failure shows in `stream`)."""
+        if self._ready:
+            return
         try:
             r = await self._client.get("/models")
         except httpx.HTTPError as e:
@@ -55,6 +58,7 @@ class OpenAICompatModel:
                     f"The server at {self.base_url} has no model {self.model!r}.",
                     hint="Available: " + ", ".join(sorted(str(i) for i in ids)[:10]),
                 )
+        self._ready = True
 
     async def close(self) -> None:
         await self._client.aclose()

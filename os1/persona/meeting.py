@@ -11,10 +11,7 @@ _DEFAULT = Path(__file__).with_name("default.toml")
 
 # Words that follow "I'm" but are not names ("I'm tired", "I'm from Ohio").
 _NOT_NAMES = frozenset(
-    """a an the so very really just not fine good ok okay great tired sad happy here back home sorry sure glad
-    well from in at on going feeling doing trying looking working new old busy bored lonely alright alive
-    stressed excited nervous scared worried hungry done ready still also only always never about like
-    hi hello hey yes no yeah nope thanks thank you me i it this that what who how why when where there""".split()
+    ["a", "an", "the", "so", "very", "really", "just", "not", "fine", "good", "ok", "okay", "great", "tired", "sad", "happy", "here", "back", "home", "sorry", "sure", "glad", "well", "from", "in", "at", "on", "going", "feeling", "doing", "trying", "looking", "working", "new", "old", "busy", "bored", "lonely", "alright", "alive", "stressed", "excited", "nervous", "scared", "worried", "hungry", "done", "ready", "still", "also", "only", "always", "never", "about", "like", "hi", "hello", "hey", "yes", "no", "yeah", "nope", "thanks", "thank", "you", "me", "i", "it", "this", "that", "what", "who", "how", "why", "when", "where", "there"]
 )
 _NAME = r"([A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'\-]{0,30})"
 _INTRO = [

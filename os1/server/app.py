@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,9 @@ from ..models import ChatModel
 from ..runtime import Runtime, open_runtime
 from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
+from .limits import BodyLimit
+
+log = logging.getLogger("os1.server")
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -72,23 +76,23 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     app = FastAPI(title="OS1", version="0.1.0", lifespan=lifespan,
                   description="A local-first personal AI companion. Replies stream over SSE or WebSocket.")
     app.state.runtime = rt
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(OS1Error)
     async def os1_error(_: Request, exc: OS1Error) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=_status(exc))
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(error_body(InputError(f"Request body over {MAX_BODY_BYTES:,} bytes.")), status_code=413)
-        return await call_next(request)
-
     user = settings.user
 
-    async def ensure_model() -> None:
-        await rt.model.load()
-        state["model"] = "ready"
+    async def prepare(message: str) -> None:
+        """Refuse before anything is stored: bad input (400) or a model that cannot answer (503)."""
+        try:
+            await rt.companion.prepare(message)
+        except ModelError as e:
+            state["model"], state["model_error"] = "unavailable", error_body(e)["error"]
+            raise
+        if state["model"] != "ready" and rt.model.capabilities.local:
+            state["model"], state["model_error"] = "ready", None
 
     @app.get("/api/v1/health")
     async def health() -> dict[str, Any]:
@@ -119,7 +123,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     @app.post("/api/v1/chat")
     async def chat(body: ChatIn) -> dict[str, Any]:
         """One turn; the whole reply with recalled memories, emotion reading and any safety notice."""
-        await ensure_model()
+        await prepare(body.message)
         result = TurnResult()
         async for event in rt.companion.reply(user, body.message):
             result.add(event)
@@ -132,21 +136,21 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
                     yield f"data: {json.dumps(event_dict(event), ensure_ascii=False)}\n\n"
             except OS1Error as e:
                 yield f"data: {json.dumps({'type': 'error', **error_body(e)})}\n\n"
+            except Exception:  # never end a stream silently
+                log.exception("reply stream failed")
+                yield f"data: {json.dumps({'type': 'error', **error_body(OS1Error('Something went wrong on our side.', hint='Try again; the details are in the server log.'))})}\n\n"
         return StreamingResponse(gen(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.post("/api/v1/chat/stream")
     async def chat_stream(body: ChatIn) -> StreamingResponse:
-        """One turn streamed as server-sent events: perceived, recalled, delta…, safety?, done (or error)."""
-        from ..inputs import clean_message
-
-        clean_message(body.message, max_chars=settings.max_message_chars)  # fail before streaming starts
-        await ensure_model()
+        """One turn streamed as server-sent events: perceived, recalled, safety?, delta…, done (or error)."""
+        await prepare(body.message)
         return sse(rt.companion.reply(user, body.message))
 
     @app.post("/api/v1/greet")
     async def greet() -> StreamingResponse:
         """On the very first meeting, OS1 speaks first (streamed). Empty stream once you have met."""
-        await ensure_model()
+        await rt.model.load()
         return sse(rt.companion.greet(user))
 
     @app.websocket("/api/v1/ws")
@@ -157,13 +161,13 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
             while True:
                 try:
                     data = json.loads(await socket.receive_text())
-                    text = data["text"] if data.get("type") == "message" else None
+                    text = data.get("text") if isinstance(data, dict) and data.get("type") == "message" else None
                     if not isinstance(text, str):
                         raise InputError('Send {"type": "message", "text": "…"}.')
-                    await ensure_model()
+                    await prepare(text)
                     async for event in rt.companion.reply(user, text):
                         await socket.send_json(event_dict(event))
-                except (ValueError, KeyError, TypeError):
+                except ValueError:
                     await socket.send_json({"type": "error", **error_body(InputError('Send {"type": "message", "text": "…"} as JSON.'))})
                 except OS1Error as e:
                     await socket.send_json({"type": "error", **error_body(e)})

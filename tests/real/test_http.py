@@ -454,8 +454,6 @@ def test_websocket_turn_and_recovery_from_bad_frames(shared: Server, client: htt
         assert any("988" in r for r in events[2]["resources"])
 
 
-@pytest.mark.xfail(strict=True, reason="os1/server/app.py ws(): data.get() on a JSON array or string raises "
-                   "AttributeError, which is not caught, and the server drops the connection")
 def test_websocket_survives_json_that_is_not_an_object(shared: Server) -> None:
     with websockets_client.connect(shared.ws_url, open_timeout=30) as ws:
         for bad in ("[1, 2]", '"hello"', "42", "null"):
@@ -498,8 +496,6 @@ def test_body_over_two_megabytes_is_refused(client: httpx.Client) -> None:
     assert client.get("/api/v1/health").status_code == 200  # the server is still fine
 
 
-@pytest.mark.xfail(strict=True, reason="os1/server/app.py limit_body(): only Content-Length is checked, "
-                   "so a chunked body of any size is read whole into memory and parsed")
 def test_chunked_body_over_two_megabytes_is_refused(client: httpx.Client) -> None:
     body = json.dumps({"message": "c" * (3 * 1024 * 1024)}).encode()
 
@@ -592,9 +588,6 @@ def test_unreachable_model_server_gives_503_not_a_hang(start_server: Callable[..
         assert ws_turn(ws, "again?")[-1]["type"] == "error"
 
 
-@pytest.mark.xfail(strict=True, reason="os1/server/app.py: chat() and chat_stream() call ensure_model() "
-                   "before the turn, so Companion._turn's crisis fallback (a reviewed reply when the model "
-                   "is down) is never reached over HTTP: a person in crisis gets a 503, nothing is stored")
 def test_crisis_message_still_answered_when_the_model_is_down(start_server: Callable[..., Server]) -> None:
     server = start_server(model=UNREACHABLE_MODEL, OS1_OPENAI_TIMEOUT="20")
     with server.client() as c:
