@@ -36,6 +36,8 @@ run: model
 	$(BIN)/os1 serve --host $(HOST) --port $(PORT)
 
 test: setup-test model
+	$(BIN)/ruff check os1 tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: setup-test

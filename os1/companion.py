@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -156,7 +156,7 @@ class Companion:
                 # Close the inner turn now (not at garbage collection) so an interrupted reply is saved.
                 await turn.aclose()
 
-    async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncIterator[ReplyEvent]:
+    async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         now = self.clock.now()
         # Perceive.
         emotion = read_emotion(message)

@@ -24,7 +24,8 @@ _DONE = object()
 def _model_params_override(**fields: Any) -> Iterator[None]:
     import llama_cpp.llama as llama_module
 
-    mod = llama_module.llama_cpp
+    # Llama.__init__ calls `llama_cpp.llama_model_default_params()` through this module attribute.
+    mod: Any = llama_module.llama_cpp  # type: ignore[attr-defined]
     original = mod.llama_model_default_params
 
     def patched() -> Any:
