@@ -89,9 +89,9 @@ async def test_stopping_mid_stream_leaves_the_model_usable(tmp_path: Path) -> No
         await model.close()
 
 
-async def test_a_companion_turn_with_the_tiny_model(tmp_path: Path, store, clock) -> None:
+async def test_a_companion_turn_with_the_tiny_model(tmp_path: Path, sqlite_store, clock) -> None:
     model = resolve("tiny", Settings(home=tmp_path, threads=1))
-    companion = Companion(store, model, clock, CompanionConfig(options=GenOptions(max_tokens=24)))
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(options=GenOptions(max_tokens=24)))
     try:
         events = await collect(companion.reply("u", "Hi! I'm Theo and I love hiking."))
     finally:
@@ -99,16 +99,16 @@ async def test_a_companion_turn_with_the_tiny_model(tmp_path: Path, store, clock
     done = events[-1]
     assert isinstance(done, ReplyDone) and done.text.strip()
     assert any(isinstance(e, TextDelta) for e in events)
-    assert [e.role for e in await store.recent("u", 5)] == ["user", "assistant"]
+    assert [e.role for e in await sqlite_store.recent("u", 5)] == ["user", "assistant"]
 
 
 @pytest.mark.default_model
-async def test_a_companion_turn_with_the_default_model(tmp_path: Path, store, clock) -> None:
+async def test_a_companion_turn_with_the_default_model(tmp_path: Path, sqlite_store, clock) -> None:
     models_dir = default_models_dir()
     assert (models_dir / weights.QWEN_1_5B.filename).is_file(), "run `make model` (make test does) first"
     settings = Settings(home=tmp_path, threads=1, models_dir_override=models_dir)  # type: ignore[call-arg]
     model = resolve("default", settings)
-    companion = Companion(store, model, clock, CompanionConfig(options=GenOptions(max_tokens=24)))
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(options=GenOptions(max_tokens=24)))
     try:
         events = await collect(companion.reply("u", "Hello! My name is Theo."))
     finally:

@@ -46,12 +46,12 @@ async def test_unreachable_server_is_model_unavailable() -> None:
     await model.close()
 
 
-async def test_companion_turn_through_an_openai_compatible_server(store, clock, monkeypatch) -> None:
+async def test_companion_turn_through_an_openai_compatible_server(sqlite_store, clock, monkeypatch) -> None:
     fake = FakeOpenAIServer(replies=["Nice to meet you!"])
     with serve_app(fake.app()) as url:
         monkeypatch.setenv("OS1_OPENAI_API_KEY", "sk-from-env")
         model = resolve(f"openai:fake-model@{url}/v1", Settings())
-        companion = Companion(store, model, clock, CompanionConfig())
+        companion = Companion(sqlite_store, model, clock, CompanionConfig())
         events = await collect(companion.reply("u", "Hello, I'm Theo"))
         await model.close()
     assert events[-1].text == "Nice to meet you!"  # type: ignore[attr-defined]

@@ -18,13 +18,13 @@ def _done(events: list[object]) -> ReplyDone:
 
 
 async def test_turn_streams_events_in_order_and_stores_both_sides(companion: Companion, model: ScriptedModel,
-                                                                    store: SqlConversationStore) -> None:
+                                                                    sqlite_store: SqlConversationStore) -> None:
     model.enqueue("Hello there, friend.")
     events = await collect(companion.reply("u", "hi"))
     kinds = [type(e).__name__ for e in events]
     assert kinds[:2] == ["Perceived", "Recalled"] and kinds[-1] == "ReplyDone"
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello there, friend."
-    stored = await store.recent("u", 10)
+    stored = await sqlite_store.recent("u", 10)
     assert [(e.role, e.text) for e in stored] == [("user", "hi"), ("assistant", "Hello there, friend.")]
     assert _done(events).reply_exchange_id == stored[1].id
 
@@ -91,20 +91,20 @@ async def test_emotion_reading_reaches_the_prompt(companion: Companion, model: S
     assert "slow down" in model.last_prompt[-1].content.lower()
 
 
-async def test_bad_input_stores_nothing(companion: Companion, store: SqlConversationStore, model: ScriptedModel) -> None:
+async def test_bad_input_stores_nothing(companion: Companion, sqlite_store: SqlConversationStore, model: ScriptedModel) -> None:
     for bad in ["", "   ", "x" * 30_000, b"\xff\xfe", "a\x00b"]:
         with pytest.raises(InputError):
             await collect(companion.reply("u", bad))
-    assert await store.count("u") == 0
+    assert await sqlite_store.count("u") == 0
     assert model.history == []
 
 
 async def test_model_failure_keeps_the_message_and_says_why(companion: Companion, model: ScriptedModel,
-                                                            store: SqlConversationStore) -> None:
+                                                            sqlite_store: SqlConversationStore) -> None:
     model.enqueue(ModelUnavailable("server down"))
     with pytest.raises(ModelUnavailable):
         await collect(companion.reply("u", "are you there?"))
-    assert [e.text for e in await store.recent("u", 5)] == ["are you there?"]
+    assert [e.text for e in await sqlite_store.recent("u", 5)] == ["are you there?"]
 
 
 async def test_crisis_gets_resources_and_a_reply_even_when_the_model_is_down(companion: Companion,
@@ -128,7 +128,7 @@ async def test_empty_model_reply_gets_a_fallback(companion: Companion, model: Sc
 
 
 async def test_interrupted_reply_keeps_what_was_shown(companion: Companion, model: ScriptedModel,
-                                                      store: SqlConversationStore) -> None:
+                                                      sqlite_store: SqlConversationStore) -> None:
     model.enqueue("one two three four five six")
     gen = companion.reply("u", "tell me something")
     seen = 0
@@ -138,13 +138,13 @@ async def test_interrupted_reply_keeps_what_was_shown(companion: Companion, mode
             if seen == 2:
                 break
     await gen.aclose()
-    stored = await store.recent("u", 5)
+    stored = await sqlite_store.recent("u", 5)
     assert stored[-1].role == "assistant" and stored[-1].text.startswith("one two")
 
 
 async def test_turns_for_one_user_are_serialised(companion: Companion, model: ScriptedModel,
-                                                 store: SqlConversationStore) -> None:
+                                                 sqlite_store: SqlConversationStore) -> None:
     model.enqueue("A", "B")
     await asyncio.gather(collect(companion.reply("u", "first")), collect(companion.reply("u", "second")))
-    roles = [e.role for e in await store.recent("u", 10)]
+    roles = [e.role for e in await sqlite_store.recent("u", 10)]
     assert roles == ["user", "assistant", "user", "assistant"]

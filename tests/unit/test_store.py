@@ -96,3 +96,22 @@ def test_fts_index_follows_deletes(tmp_path) -> None:
         assert asyncio.run(store.search("u", "garden", limit=5)) == []
     finally:
         db.close()
+
+
+async def test_a_whole_turn_with_recall_runs_on_each_database(store: SqlConversationStore) -> None:
+    from os1 import Companion, CompanionConfig, FakeClock, ScriptedModel
+    from os1.types import Recalled
+
+    model = ScriptedModel()
+    clock = FakeClock(T0)
+    companion = Companion(store, model, clock, CompanionConfig(history_turns=2, recall_limit=3))
+    async for _ in companion.reply("u", "My sister Rachel moved to Denver"):
+        pass
+    for i in range(4):
+        clock.advance(timedelta(minutes=1))
+        async for _ in companion.reply("u", f"unrelated chatter {i}"):
+            pass
+    recalled = [e async for e in companion.reply("u", "How is Rachel?") if isinstance(e, Recalled)]
+    assert any("Rachel moved to Denver" in m.text for m in recalled[0].memories)
+    assert "Rachel moved to Denver" in model.last_prompt[-1].content
+    assert (await store.profile("u")).companion_name
