@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -23,19 +24,21 @@ app = typer.Typer(help="OS1: a local-first personal AI companion.", no_args_is_h
 models_app = typer.Typer(help="List the chat models and prepare the default one.", invoke_without_command=True)
 app.add_typer(models_app, name="models")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No emoji codes or highlighting: what is shown is exactly what was said and stored.
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 EXIT_CODES: dict[type[OS1Error], int] = {InputError: 2, ConfigError: 2, ModelError: 3, StoreError: 4}
 
 ModelOpt = Annotated[str | None, typer.Option("--model", "-M", help="default, tiny, echo, openai:NAME[@URL], gguf:PATH (env OS1_MODEL)")]
 
 
-def _settings(model: str | None = None) -> Settings:
+def _settings(model: str | None = None, *, as_json: bool = False) -> Settings:
     try:
         settings = Settings()
-    except Exception as e:  # pydantic's ValidationError: a bad OS1_* variable
-        _fail(ConfigError(f"Bad setting: {e}"))
+    except ValidationError as e:
+        problems = "; ".join(f"OS1_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors())
+        _fail(ConfigError(f"Bad setting: {problems}", hint="Fix or unset that environment variable."), as_json=as_json)
     if model:
         settings = settings.model_copy(update={"model": model})
     return settings
@@ -60,7 +63,7 @@ def chat(
     model: ModelOpt = None,
 ) -> None:
     """Talk with OS1: interactively, or one turn with --message."""
-    settings = _settings(model)
+    settings = _settings(model, as_json=as_json)
     try:
         rt = open_runtime(settings)
     except OS1Error as e:
@@ -78,7 +81,6 @@ def chat(
 def _one_turn(rt: Runtime, raw: str | bytes, as_json: bool) -> None:
     async def run() -> TurnResult:
         result = TurnResult()
-        await rt.model.load()
         async for event in rt.companion.reply(rt.settings.user, raw):
             result.add(event)
             if not as_json and isinstance(event, TextDelta):
@@ -107,6 +109,11 @@ def _interactive(rt: Runtime) -> None:
         try:
             with out.status("[dim]Waking up…[/]", spinner="dots"):
                 runner.run(rt.model.load())
+        except OS1Error as e:
+            # Keep the session open: a message showing crisis risk is still answered without a model.
+            err.print(f"[bold red]The model is not available:[/] {escape(e.message)}"
+                      + (f"\n  [dim]→ {escape(e.hint)}[/]" if e.hint else ""))
+        try:
             profile = runner.run(rt.companion.profile(user))
         except OS1Error as e:
             _fail(e)
@@ -150,7 +157,10 @@ def _interactive(rt: Runtime) -> None:
             if not text.strip():
                 continue
             speak(rt.companion.reply(user, text, session_id=session))
-            name = runner.run(rt.companion.profile(user)).companion_name or name
+            try:
+                name = runner.run(rt.companion.profile(user)).companion_name or name
+            except KeyboardInterrupt:
+                continue
 
 
 # rename ----------------------------------------------------------------------------------------------
@@ -206,7 +216,7 @@ def models_list(ctx: typer.Context) -> None:
     for s in statuses(settings):
         mark = "[green]yes[/]" if s.ready else "[red]no[/]"
         star = " *" if s.name == settings.model else ""
-        table.add_row(s.name + star, mark, s.description, escape(s.detail))
+        table.add_row(escape(s.name) + star, mark, escape(s.description), escape(s.detail))
     out.print(table)
     out.print("[dim]* in use (OS1_MODEL / --model)[/]")
 

@@ -12,7 +12,7 @@ from . import prompts
 from .affect import read_emotion
 from .clock import Clock
 from .compose import TurnContext, anchored_window, compose, notes_block
-from .errors import ModelError
+from .errors import InputError, ModelError
 from .inputs import clean_message
 from .memory import ConversationStore, recall
 from .models import ChatModel
@@ -76,7 +76,10 @@ class Companion:
 
     async def rename(self, user_id: UserId, name: str) -> Profile:
         """Give OS1 a new name (the user's choice)."""
-        name = clean_message(name, max_chars=60)
+        try:
+            name = clean_message(name, max_chars=60)
+        except InputError as e:
+            raise InputError("A name needs 1 to 60 characters of text.") from e
         profile = replace(await self.profile(user_id), companion_name=name)
         await self.store.save_profile(profile, at=self.clock.now())
         return profile

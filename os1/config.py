@@ -126,7 +126,11 @@ class Settings(BaseSettings):
 
     def ensure_home(self) -> Path:
         """Create the data directory (private to the user) and return it."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"Cannot use {self.home} as the data directory: {e.strerror or e}.",
+                              hint="Set OS1_HOME to a writable directory.") from e
         with contextlib.suppress(OSError):  # e.g. a home on a filesystem without permissions
             self.home.chmod(0o700)
         return self.home

@@ -88,7 +88,8 @@ def run_checks(settings: Settings, *, load: bool = False) -> list[Check]:
             reply = asyncio.run(probe_model())
             checks.append(Check("model answers", True, f"replied {reply[:40]!r}"))
     except OS1Error as e:
-        checks.append(Check("model", False, e.message, e.hint))
+        name = "model answers" if any(c.name == "model" for c in checks) else "model"
+        checks.append(Check(name, False, e.message, e.hint))
 
     # What leaves the machine.
     remote = isinstance(choice, OpenAIChoice) and not choice.base_url.startswith(("http://127.", "http://localhost"))

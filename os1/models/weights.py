@@ -185,8 +185,8 @@ def locate(weights: GGUFWeights, models_dir: Path, *, verify_hash: bool = True, 
         dest = models_dir / weights.filename
         if not dest.is_file():
             raise ModelUnavailable(
-                f"The {weights.name} model has not been assembled yet.",
-                hint="Run `os1 models prepare` (or `make run`).",
+                f"The {weights.name} model has not been assembled yet (looked for {dest}).",
+                hint="Run `os1 models prepare` (or `make run`), or point OS1_MODELS_DIR at where it was assembled.",
             )
         if verify_hash and not is_verified(dest, weights):
             verify(dest, weights, progress)
