@@ -8,7 +8,9 @@ from .clock import Clock, FakeClock, SystemClock
 from .companion import Companion, CompanionConfig
 from .config import Settings
 from .memory import SqlConversationStore
+from .errors import ModelError
 from .models import ChatModel, resolve
+from .models.unavailable import UnavailableModel
 from .storage import Database, open_database
 from .types import GenOptions
 
@@ -52,6 +54,8 @@ def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runti
     db = open_database(settings.db_url)
     try:
         chat_model = model or resolve(settings.model, settings)
+    except ModelError as e:
+        chat_model = UnavailableModel(settings.model, e)
     except Exception:
         db.close()
         raise

@@ -54,3 +54,19 @@ def test_extra_buffer_types_are_off_unless_asked(monkeypatch) -> None:
     assert Settings().extra_bufts is False
     monkeypatch.setenv("OS1_EXTRA_BUFTS", "1")
     assert Settings().extra_bufts is True
+
+
+async def test_a_model_that_cannot_be_set_up_still_lets_os1_start(tmp_path) -> None:
+    from os1.errors import ModelUnavailable
+    from os1.runtime import open_runtime
+
+    rt = open_runtime(Settings(home=tmp_path, model="default", models_dir_override=tmp_path / "nothing"))
+    try:
+        with pytest.raises(ModelUnavailable, match="not been assembled"):
+            await rt.model.load()
+        # A person in crisis is still answered (the reviewed fallback), and the exchange is kept.
+        events = [e async for e in rt.companion.reply("local", "I want to end my life")]
+        assert "988" in events[-1].text  # type: ignore[attr-defined]
+        assert await rt.store.count("local") == 2
+    finally:
+        await rt.aclose()
