@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from .clock import Clock, FakeClock, SystemClock
 from .companion import Companion, CompanionConfig
 from .config import Settings
-from .memory import SqlConversationStore
 from .errors import ModelError
+from .memory import SqlConversationStore
 from .models import ChatModel, resolve
 from .models.unavailable import UnavailableModel
 from .storage import Database, open_database

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Float, column, func, insert, select, text, update
+from sqlalchemy import Connection, Float, column, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -128,12 +127,6 @@ class SqlConversationStore:
         rows = await self.db.read(lambda c: c.execute(q).all())
         return [_row_to_exchange(r) for r in reversed(rows)]
 
-    async def since(self, user_id: UserId, after_id: int) -> list[Exchange]:
-        """Every exchange newer than `after_id`, oldest first."""
-        q = select(messages).where(messages.c.user_id == user_id, messages.c.id > after_id).order_by(messages.c.id)
-        rows = await self.db.read(lambda c: c.execute(q).all())
-        return [_row_to_exchange(r) for r in rows]
-
     async def count(self, user_id: UserId) -> int:
         q = select(func.count()).select_from(messages).where(messages.c.user_id == user_id)
         return int(await self.db.read(lambda c: c.execute(q).scalar_one()))
@@ -201,9 +194,3 @@ class SqlConversationStore:
             user_id=user_id, user_name=row.user_name, companion_name=row.companion_name, stage=row.stage,
             questions_asked=row.questions_asked, timezone=row.timezone,
         )
-
-    async def set_importance(self, exchange_ids: Sequence[int], importance: float) -> None:
-        def tx(conn: Connection) -> None:
-            conn.execute(update(messages).where(messages.c.id.in_(list(exchange_ids))).values(importance=importance))
-
-        await self.db.write(tx)
