@@ -51,14 +51,14 @@ class Settings(BaseSettings):
     """llama.cpp threads for generation (OS1_THREADS)."""
     batch_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     """llama.cpp threads for prompt processing (OS1_BATCH_THREADS); default: all cores. Prompt
-    processing is short and compute-bound: 2 threads doubled its speed on 2 cores (140 -> 276 tok/s)."""
+    processing is short and compute-bound: 2 threads doubled its speed on 2 cores (155 -> 295 tok/s)."""
     n_ctx: int = Field(default=4096, ge=512, le=131072)
     """Context window in tokens for embedded models."""
     extra_bufts: bool = False
     """llama.cpp extra CPU buffer types: AMX and repacked weights (OS1_EXTRA_BUFTS). Off by default:
     with llama-cpp-python 0.3.36 built by GCC <= 12 they segfault at the first decode on AMX CPUs
     (miscompiled AMX tile config), and on our 2-core AMD test machine repacking made prompt
-    processing slower (88-101 vs 140-276 tok/s, Qwen 1.5B Q4_K_M; bench/RESULTS.md)."""
+    processing slower (185 vs 295 tok/s with 2 threads, Qwen 1.5B Q4_K_M; bench/RESULTS.md)."""
 
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     """Base URL of an OpenAI-compatible server (OS1_OPENAI_BASE_URL); Ollama's by default."""
