@@ -67,17 +67,87 @@ class Exchange:
     """For user messages: the notes the model saw with it (time, feeling, recalled memories)."""
 
 
+MemoryKind = Literal["exchange", "fact", "reflection"]
+REF_PREFIX: dict[str, str] = {"exchange": "e", "fact": "f", "reflection": "r"}
+
+
+def memory_ref(kind: str, item_id: int) -> str:
+    """The public id of a memory: e12 (an exchange), f7 (a fact), r3 (a reflection)."""
+    return f"{REF_PREFIX[kind]}{item_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class RecalledMemory:
     """A memory brought back for the current turn, with where it came from."""
 
     id: int
-    kind: Literal["exchange", "fact"]
+    kind: MemoryKind
     text: str
     source: str
     """Human-readable origin, e.g. 'you said on 2026-11-20 09:14'."""
     created_at: datetime
     score: float
+    current: bool = True
+    """False for a fact that has since changed (kept as history)."""
+
+    @property
+    def ref(self) -> str:
+        return memory_ref(self.kind, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone in the user's life."""
+
+    id: int
+    user_id: UserId
+    name: str
+    relation: str | None
+    location: str | None
+    last_mentioned_at: datetime | None
+    last_contact_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """Something true (or once true) about the user or their world, linked to where it was said."""
+
+    id: int
+    user_id: UserId
+    kind: str
+    """person, place, pet, work, plan, event, preference, dislike, boundary or other."""
+    subject: str
+    """'user', or the person/pet/place it is about."""
+    attribute: str
+    value: str
+    text: str
+    """One sentence a person can read."""
+    slot: str | None
+    """subject:attribute for single-valued facts; a new value here supersedes the old one."""
+    person_id: int | None
+    event_at: datetime | None
+    valid_from: datetime
+    valid_to: datetime | None
+    superseded_by: int | None
+    source_exchange_id: int | None
+    importance: float
+    created_at: datetime
+
+    @property
+    def current(self) -> bool:
+        return self.valid_to is None
+
+
+@dataclass(frozen=True, slots=True)
+class Reflection:
+    """An insight OS1 drew from several memories, linked to them."""
+
+    id: int
+    user_id: UserId
+    text: str
+    created_at: datetime
+    sources: tuple[str, ...]
+    """Refs of the memories it came from (e12, f7)."""
 
 
 @dataclass(frozen=True, slots=True)

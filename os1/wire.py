@@ -9,7 +9,7 @@ from .types import Emotion, Perceived, Recalled, RecalledMemory, ReplyDone, Repl
 
 
 def memory_dict(m: RecalledMemory) -> dict[str, Any]:
-    return {"id": m.id, "kind": m.kind, "text": m.text, "source": m.source,
+    return {"id": m.id, "ref": m.ref, "kind": m.kind, "current": m.current, "text": m.text, "source": m.source,
             "created_at": m.created_at.isoformat(), "score": m.score}
 
 

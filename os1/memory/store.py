@@ -22,7 +22,7 @@ _STOP = frozenset(
 )
 
 
-_COLS = ", ".join(f"m.{c}" for c in ("id", "user_id", "role", "text", "created_at", "session_id", "emotion", "importance", "notes"))
+_COLS = ", ".join(f"m.{c.name}" for c in messages.c)
 
 
 # How many matches of one term are scored before the term counts as too common (see _search_sqlite).

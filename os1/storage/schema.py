@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -25,6 +25,8 @@ messages = Table(
     Column("emotion", JSON()),
     Column("importance", Float(), nullable=False, default=0.0),
     Column("notes", Text()),
+    Column("extracted_at", DateTime()),
+    Column("origin", String(300)),
 )
 
 profiles = Table(
@@ -37,4 +39,68 @@ profiles = Table(
     Column("questions_asked", Integer, nullable=False, default=0),
     Column("timezone", String(64)),
     Column("updated_at", DateTime(), nullable=False),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False),
+    Column("relation", String(100)),
+    Column("location", String(200)),
+    Column("last_mentioned_at", DateTime()),
+    Column("last_contact_at", DateTime()),
+    Column("created_at", DateTime(), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+)
+
+facts = Table(
+    "facts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("attribute", String(64), nullable=False),
+    Column("value", Text(), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("slot", String(300)),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("event_at", DateTime()),
+    Column("valid_from", DateTime(), nullable=False),
+    Column("valid_to", DateTime()),
+    Column("superseded_by", Integer),
+    Column("source_exchange_id", Integer, ForeignKey("messages.id", ondelete="CASCADE")),
+    Column("importance", Float(), nullable=False, default=0.5),
+    Column("created_at", DateTime(), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+)
+
+reflections = Table(
+    "reflections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+)
+
+reflection_sources = Table(
+    "reflection_sources",
+    metadata,
+    Column("reflection_id", Integer, ForeignKey("reflections.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_kind", String(16), primary_key=True),
+    Column("item_id", Integer, primary_key=True),
+)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("item_kind", String(16), primary_key=True),
+    Column("item_id", Integer, primary_key=True),
+    Column("model", String(64), primary_key=True),
+    Column("vector", LargeBinary(), nullable=False),
 )
