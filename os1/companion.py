@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, replace
@@ -14,7 +15,9 @@ from .clock import Clock
 from .compose import TurnContext, anchored_window, compose, notes_block
 from .errors import InputError, ModelError
 from .inputs import clean_message
-from .memory import ConversationStore, recall
+from .memory import SqlConversationStore, recall
+from .memory.forget import forget_request
+from .memory.learning import Learner, Memory
 from .models import ChatModel
 from .persona import choose_name, detect_companion_rename, detect_user_name
 from .safety import CRISIS_RESOURCES, FALLBACK_CRISIS_REPLY, screen
@@ -48,18 +51,52 @@ class CompanionConfig:
     """Characters of prompt the model can take (about 3 per token, leaving room for the reply)."""
     options: GenOptions = GenOptions()
     persona_file: Path | None = None
+    learn: bool = True
+    """Learn from each exchange in the background (facts, people, embeddings, reflections)."""
 
 
 class Companion:
     """OS1 itself: one instance serves every user of a store."""
 
-    def __init__(self, store: ConversationStore, model: ChatModel, clock: Clock,
-                 config: CompanionConfig | None = None) -> None:
+    def __init__(self, store: SqlConversationStore, model: ChatModel, clock: Clock,
+                 config: CompanionConfig | None = None, *, memory: Memory | None = None) -> None:
         self.store = store
         self.model = model
         self.clock = clock
         self.config = config or CompanionConfig()
+        self.memory = memory or Memory.open(store.db)
+        self.learner = Learner(self.memory, model, clock)
         self._user_locks: dict[UserId, asyncio.Lock] = {}
+        self._replying = 0
+        self._learning: asyncio.Task[None] | None = None
+
+    # Learning in the background -------------------------------------------------------------------
+    def _start_learning(self) -> None:
+        if self.config.learn and self._replying == 0 and (self._learning is None or self._learning.done()):
+            self._learning = asyncio.create_task(self._learn_while_idle())
+
+    async def _learn_while_idle(self) -> None:
+        # A reply always comes first: it cancels this task, and the message stays pending.
+        while self._replying == 0 and await self.learner.step():
+            pass
+
+    async def _pause_learning(self) -> None:
+        self._replying += 1
+        task = self._learning
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def drain(self) -> None:
+        """Finish all background learning (before a one-shot CLI process exits, and in tests)."""
+        if not self.config.learn:
+            return
+        if self._learning is not None and not self._learning.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._learning
+        while self._replying == 0 and await self.learner.step():
+            pass
 
     def _lock(self, user_id: UserId) -> asyncio.Lock:
         return self._user_locks.setdefault(user_id, asyncio.Lock())
@@ -150,14 +187,19 @@ class Companion:
     async def reply(self, user_id: UserId, text: str | bytes, *, session_id: str | None = None) -> AsyncIterator[ReplyEvent]:
         """Answer one message, streaming events; the message is stored before the model is called."""
         message = await self.prepare(text)
-        async with self._lock(user_id):
-            turn = self._turn(user_id, message, session_id)
-            try:
-                async for event in turn:
-                    yield event
-            finally:
-                # Close the inner turn now (not at garbage collection) so an interrupted reply is saved.
-                await turn.aclose()
+        await self._pause_learning()
+        try:
+            async with self._lock(user_id):
+                turn = self._turn(user_id, message, session_id)
+                try:
+                    async for event in turn:
+                        yield event
+                finally:
+                    # Close the inner turn now (not at garbage collection) so an interrupted reply is saved.
+                    await turn.aclose()
+        finally:
+            self._replying -= 1
+            self._start_learning()
 
     async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         now = self.clock.now()
@@ -165,6 +207,11 @@ class Companion:
         emotion = read_emotion(message)
         safety = screen(message)
         yield Perceived(emotion, safety)
+        target = forget_request(message)
+        if target is not None and safety.level == "none":
+            async for event in self._forget(user_id, target, session_id):
+                yield event
+            return
         profile, instructions = self._meeting_step(await self.profile(user_id), message)
 
         # Recall what is older than the window the prompt already carries.
@@ -218,6 +265,30 @@ class Companion:
         reply_ex = await self.store.add_exchange(user_id, "assistant", reply, at=self.clock.now(), session_id=session_id)
         await self.store.save_profile(profile, at=now)
         yield ReplyDone(reply, user_ex.id, reply_ex.id, profile.companion_name, truncated_input=cut)
+
+    async def _forget(self, user_id: UserId, target: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
+        """"Forget X" in conversation: remove it and all derived from it, and say what was done."""
+        now = self.clock.now()
+        selection = await self.memory.forgetter.select(user_id, target)
+        gone = await self.memory.forgetter.forget(user_id, selection)
+        if self.memory.index is not None:
+            for kind, ids in (("exchange", gone.exchanges), ("fact", gone.facts), ("reflection", gone.reflections)):
+                if ids:
+                    await self.memory.index.remove(kind, ids)
+        # The request itself would repeat what is being forgotten: keep only that it was made.
+        user_ex = await self.store.add_exchange(user_id, "user", "(You asked me to forget something.)", at=now,
+                                                session_id=session_id, learned=True)
+        yield Recalled(())
+        if gone.count:
+            n = len(gone.exchanges) + len(gone.facts) + len(gone.reflections)
+            reply = (f"Okay. I've forgotten that: {n} {'memory' if n == 1 else 'memories'} gone, along with "
+                     "anything I'd worked out from them. It won't come up again.")
+        else:
+            reply = "I looked, and I don't have anything like that to forget."
+        yield TextDelta(reply)
+        reply_ex = await self.store.add_exchange(user_id, "assistant", reply, at=now, session_id=session_id)
+        profile = await self.profile(user_id)
+        yield ReplyDone(reply, user_ex.id, reply_ex.id, profile.companion_name)
 
     async def history(self, user_id: UserId, limit: int = 50) -> list[Message]:
         return [Message(e.role, e.text) for e in await self.store.recent(user_id, limit)]

@@ -27,6 +27,9 @@ class GenOptions:
     temperature: float = 0.7
     top_p: float = 0.9
     stop: tuple[str, ...] = ()
+    json_schema: Mapping[str, object] | None = None
+    """Constrain the reply to JSON matching this schema (grammar for llama.cpp, response_format for
+    OpenAI-compatible servers). Such side requests leave the cached conversation prefix intact."""
 
 
 @dataclass(frozen=True, slots=True)

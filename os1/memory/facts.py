@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Float, and_, column, delete, insert, or_, sel
 from ..storage import Database
 from ..storage.schema import facts, people
 from ..types import Fact, Person, UserId
-from .store import _aware, _utc_naive, search_terms
+from .store import _aware, _utc_naive, ensure_user, search_terms
 
 # Attributes that hold one value at a time: a new value supersedes the old one (kept as history).
 SINGLE_VALUED = frozenset({
@@ -138,6 +138,7 @@ class FactStore:
 
     def _apply(self, conn: Connection, user_id: UserId, cand: FactCandidate, source_exchange_id: int | None,
                at: datetime) -> Applied:
+        ensure_user(conn, user_id, at)
         kind = cand.kind if cand.kind in KINDS else "other"
         attribute = re.sub(r"[^a-z_]", "", cand.attribute.lower().replace(" ", "_"))[:64] or "about"
         subject = cand.subject.strip() or "user"

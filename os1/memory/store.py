@@ -47,6 +47,12 @@ def search_terms(query: str, *, limit: int = 12) -> list[str]:
     return list(seen)[:limit]
 
 
+def ensure_user(conn: Connection, user_id: UserId, at: datetime) -> None:
+    """Create the user row if it is missing (every row is keyed by a user)."""
+    ins = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(users)
+    conn.execute(ins.values(id=user_id, created_at=_utc_naive(at)).on_conflict_do_nothing())
+
+
 class ConversationStore(Protocol):
     """Where exchanges and the first-meeting profile live."""
 
@@ -79,14 +85,14 @@ class SqlConversationStore:
 
     # Writes -------------------------------------------------------------------------------------------
     def _ensure_user(self, conn: Connection, user_id: UserId, at: datetime) -> None:
-        ins = (sqlite_insert if self.db.dialect == "sqlite" else pg_insert)(users)
-        conn.execute(ins.values(id=user_id, created_at=_utc_naive(at)).on_conflict_do_nothing())
+        ensure_user(conn, user_id, at)
 
     async def add_exchange(
         self, user_id: UserId, role: Literal["user", "assistant"], text: str, *, at: datetime,
         session_id: str | None = None, emotion: Emotion | None = None, importance: float = 0.0,
-        notes: str | None = None,
+        notes: str | None = None, learned: bool = False,
     ) -> Exchange:
+        """Store one message. `learned` marks it as needing no background learning."""
         emo = asdict(emotion) if emotion else None
         if emo is not None:
             emo["scores"] = dict(emo["scores"])
@@ -97,6 +103,7 @@ class SqlConversationStore:
                 insert(messages).values(
                     user_id=user_id, role=role, text=text, created_at=_utc_naive(at), session_id=session_id,
                     emotion=emo, importance=importance, notes=notes,
+                    extracted_at=_utc_naive(at) if learned else None,
                 )
             )
             return int(res.inserted_primary_key[0])  # type: ignore[index]

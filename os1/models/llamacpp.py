@@ -102,12 +102,20 @@ class LlamaCppModel:
             queue: asyncio.Queue[object] = asyncio.Queue()
             stop = threading.Event()
 
+            side_request = options.json_schema is not None
+            kwargs: dict[str, Any] = {}
+            if side_request:
+                kwargs["response_format"] = {"type": "json_object", "schema": dict(options.json_schema or {})}
+
             def produce() -> None:
+                # A structured side request (fact extraction, reflection) must not evict the chat
+                # prefix from the KV cache: save the state and put it back afterwards.
+                saved = self.llm.save_state() if side_request and self.llm.n_tokens else None
                 try:
                     chunks = self.llm.create_chat_completion(
                         messages=[{"role": m.role, "content": m.content} for m in messages],
                         max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
-                        stop=list(options.stop) or None, stream=True,
+                        stop=list(options.stop) or None, stream=True, **kwargs,
                     )
                     for chunk in chunks:
                         if stop.is_set():
@@ -119,6 +127,8 @@ class LlamaCppModel:
                 except Exception as e:  # mapped at this edge: llama.cpp raises plain exceptions
                     loop.call_soon_threadsafe(queue.put_nowait, ModelError(f"llama.cpp failed: {e}"))
                 finally:
+                    if saved is not None:
+                        self.llm.load_state(saved)
                     loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
             worker = asyncio.ensure_future(asyncio.to_thread(produce))

@@ -74,6 +74,9 @@ class OpenAICompatModel:
         }
         if options.stop:
             body["stop"] = list(options.stop)
+        if options.json_schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "os1", "schema": dict(options.json_schema)}}
         try:
             async with self._client.stream("POST", "/chat/completions", json=body) as r:
                 if r.status_code != 200:

@@ -19,6 +19,9 @@ class ScriptedModel:
         self.model_id = model_id
         self.queue: deque[str | BaseException] = deque(replies)
         self.default = default
+        self.structured: deque[str] = deque()
+        """Replies to structured (JSON-schema) requests, kept apart from the chat queue."""
+        self.structured_default = "{}"
         self.history: list[list[Message]] = []
         self.options: list[GenOptions] = []
         self.loaded = False
@@ -27,9 +30,14 @@ class ScriptedModel:
         """Add replies (or an exception to raise) to the end of the queue."""
         self.queue.extend(replies)
 
+    def enqueue_json(self, *replies: str) -> None:
+        """Queue replies for structured requests (fact extraction, reflection)."""
+        self.structured.extend(replies)
+
     @property
     def last_prompt(self) -> list[Message]:
-        return self.history[-1]
+        """The last chat prompt (structured side requests are in `history` but not here)."""
+        return next(h for h, o in zip(reversed(self.history), reversed(self.options), strict=True) if o.json_schema is None)
 
     async def load(self) -> None:
         self.loaded = True
@@ -40,6 +48,9 @@ class ScriptedModel:
     async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
         self.history.append(list(messages))
         self.options.append(options)
+        if options.json_schema is not None:
+            yield self.structured.popleft() if self.structured else self.structured_default
+            return
         reply: str | BaseException | None = self.queue.popleft() if self.queue else self.default
         if reply is None:
             raise ModelError("ScriptedModel has no reply queued")
