@@ -1,43 +1,366 @@
-"""Recall: which past exchanges matter for this turn (lexical for now; hybrid comes with memory)."""
+"""Recall: which memories matter for this turn.
+
+Hybrid retrieval. Several ranked candidate lists are gathered at once,
+
+- lexical: exchanges (FTS5 BM25 / tsvector), facts, reflections;
+- dense: the nearest memories by embedding (`VectorIndex`), when there is an index;
+- time: when the question names a time ('yesterday', 'in March'), the exchanges of that span (ranked
+  by embedding, or by importance without an index) and the facts whose event falls in it;
+- people: when the question names someone known (by name or relation), their current facts, and for a
+  question about the past ('before', 'used to', 'did ... live') their superseded facts as well;
+
+then fused by weighted reciprocal-rank fusion (Cormack et al., 2009), which needs no calibration
+between BM25 and cosine scales, and finally weighed by recency, importance, the time span and whether
+a fact still holds. The weights are tuned on the dev half of bench/retrieval_bench.py's questions
+and reported on the other half.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from ..types import RecalledMemory, UserId
-from .store import ConversationStore
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, Float, column, func, select, text
 
-# Fusion weights. Lexical relevance dominates; recency and importance break ties between similar
-# matches. Chosen by hand for the foundation; the memory issue's benchmark will tune them.
-W_LEXICAL = 1.0
-W_RECENCY = 0.3
-W_IMPORTANCE = 0.2
-RECENCY_HALF_LIFE_DAYS = 30.0
+from ..storage.schema import facts as facts_table
+from ..storage.schema import messages, reflections
+from ..types import Exchange, Fact, MemoryKind, Person, RecalledMemory, Reflection, UserId
+from .facts import FactStore, _fact, key
+from .store import ConversationStore, SqlConversationStore, _aware, _row_to_exchange, _utc_naive, search_terms
+from .timeparse import Range, find_time, in_range
+from .vectors import VectorIndex
 
 
-async def recall(
-    store: ConversationStore, user_id: UserId, query: str, *, now: datetime, limit: int, before_id: int | None
-) -> list[RecalledMemory]:
-    """Past exchanges relevant to `query`, older than `before_id` (the recent window is already in the prompt)."""
-    if limit <= 0:
-        return []
-    hits = await store.search(user_id, query, limit=limit * 3, before_id=before_id)
-    if not hits:
-        return []
-    top = max(score for _, score in hits) or 1.0
-    scored = []
-    for ex, lexical in hits:
-        age_days = max(0.0, (now - ex.created_at).total_seconds() / 86400)
-        recency = math.exp(-math.log(2) * age_days / RECENCY_HALF_LIFE_DAYS)
-        score = W_LEXICAL * (lexical / top) + W_RECENCY * recency + W_IMPORTANCE * ex.importance
-        who = "you said" if ex.role == "user" else "I said"
-        local = ex.created_at.astimezone(now.tzinfo)
-        scored.append(
-            RecalledMemory(
-                id=ex.id, kind="exchange", text=ex.text, source=f"{who} on {local:%Y-%m-%d %H:%M}",
-                created_at=ex.created_at, score=round(score, 4),
-            )
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Fusion constants. Defaults tuned on the retrieval bench's dev questions (see its section in RESULTS.md)."""
+
+    rrf_k: float = 10.0
+    """Rank offset. Cormack et al. use 60 for long lists; ours are short (<= 40) and need the top ranks to
+    count: with 60, rank 1 and rank 10 differ by 13% and recency would outweigh relevance."""
+    lexical: float = 1.0
+    dense: float = 1.0
+    reflections: float = 0.7
+    time_window: float = 0.8
+    """A list of what was said in the named span, ranked by similarity: 'what did I do yesterday?'."""
+    people: float = 1.0
+    """Flat bonus (as if ranked first in a list) for each fact about a person the question names."""
+    recency: float = 0.3
+    """At most +30% for something said just now, halving every `half_life_days`."""
+    half_life_days: float = 30.0
+    importance: float = 0.2
+    in_span: float = 2.0
+    """Multiplier for an item inside the span the question names ..."""
+    out_of_span: float = 0.5
+    """... and for one outside it (a soft filter: the time words may be misread)."""
+    superseded: float = 0.5
+    """A fact that no longer holds, for a question about now ..."""
+    superseded_past: float = 1.5
+    """... and for a question about the past ('before', 'used to')."""
+    candidates: int = 30
+    """How many candidates each list contributes."""
+
+
+DEFAULT_WEIGHTS = Weights()
+
+_PAST = re.compile(
+    r"\b(?:before|used to|previously|formerly|originally|back then|at first|earlier|former|old|anymore|any more|"
+    r"no longer|still|had been|did\b.{0,40}\b(?:live|work|stay|study|date|go)|was\b.{0,40}\b(?:living|working|studying))\b"
+)
+# 'still' asks whether something holds now, but the answer needs the history too.
+
+
+def is_past_question(query: str) -> bool:
+    """Whether the question asks about how things were, so earlier (superseded) facts matter."""
+    return _PAST.search(query.lower()) is not None
+
+
+@dataclass
+class _Cand:
+    kind: MemoryKind
+    id: int
+    rrf: float = 0.0
+    item: Exchange | Fact | Reflection | None = None
+
+
+Key = tuple[MemoryKind, int]
+
+
+class Recaller:
+    """Brings back the memories relevant to a message: exchanges, facts and reflections, hybrid-ranked."""
+
+    def __init__(self, conversations: SqlConversationStore, facts: FactStore, index: VectorIndex | None,
+                 *, weights: Weights | None = None) -> None:
+        self.conversations = conversations
+        self.facts = facts
+        self.index = index
+        self.db = conversations.db
+        self.weights = weights or DEFAULT_WEIGHTS
+
+    async def recall(self, user_id: UserId, query: str, *, now: datetime, limit: int,
+                     before_id: int | None) -> list[RecalledMemory]:
+        """Memories relevant to `query`, best first; exchanges only older than `before_id` (the recent
+        window is already in the prompt)."""
+        if limit <= 0 or not query.strip():
+            return []
+        w = self.weights
+        k = max(w.candidates, limit * 3)
+        found = find_time(query, now)
+        span = found[0] if found else None
+        # The time words themselves ('last week') say nothing about what is being asked.
+        lexical_query = query.lower().replace(found[1], " ") if found else query
+        past = is_past_question(query)
+
+        qvec_task = asyncio.ensure_future(self.index.embed_query(query)) if self.index is not None else None
+        lex_ex, lex_facts, lex_refl, people, window, span_facts = await asyncio.gather(
+            self.conversations.search(user_id, lexical_query, limit=k, before_id=before_id),
+            self.facts.search(user_id, lexical_query, limit=k),
+            self._search_reflections(user_id, lexical_query, k),
+            self._people_facts(user_id, query, past),
+            self._exchange_window(user_id, span, before_id),
+            self._facts_in_span(user_id, span, k),
         )
-    scored.sort(key=lambda m: m.score, reverse=True)
-    return scored[:limit]
+        dense: list[tuple[MemoryKind, int, float]] = []
+        window_list: list[Key] = []
+        if qvec_task is not None and self.index is not None:
+            qvec = await qvec_task
+            dense, window_list = await self._dense(user_id, qvec, k, before_id, window)
+        elif window is not None:
+            window_list = [("exchange", i) for i in await self._window_by_importance(user_id, window, k)]
+
+        cands: dict[Key, _Cand] = {}
+
+        def add_list(keys: Sequence[Key], weight: float, items: Sequence[Any] | None = None) -> None:
+            for rank, kk in enumerate(keys):
+                c = cands.get(kk) or cands.setdefault(kk, _Cand(kk[0], kk[1]))
+                c.rrf += weight / (w.rrf_k + rank + 1)
+                if items is not None and c.item is None:
+                    c.item = items[rank]
+
+        add_list([("exchange", e.id) for e, _ in lex_ex], w.lexical, [e for e, _ in lex_ex])
+        add_list([("fact", f.id) for f, _ in lex_facts], w.lexical, [f for f, _ in lex_facts])
+        add_list([("reflection", r.id) for r, _ in lex_refl], w.reflections, [r for r, _ in lex_refl])
+        add_list([(kind, i) for kind, i, _ in dense], w.dense)
+        add_list(window_list, w.time_window)
+        add_list([("fact", f.id) for f in span_facts], w.time_window, span_facts)
+        for f in people:
+            c = cands.get(("fact", f.id)) or cands.setdefault(("fact", f.id), _Cand("fact", f.id))
+            c.rrf += w.people / (w.rrf_k + 1)
+            c.item = c.item or f
+
+        await self._fetch_missing(user_id, cands)
+        scored = [(self._final(c, now, span, past), c) for c in cands.values() if c.item is not None]
+        scored.sort(key=lambda sc: (-sc[0], sc[1].kind, -sc[1].id))
+        return await self._present(user_id, scored, limit, now)
+
+    # Candidate lists --------------------------------------------------------------------------------
+    async def _dense(self, user_id: UserId, qvec: npt.NDArray[np.float32], k: int, before_id: int | None,
+                     window: tuple[int, int] | None) -> tuple[list[tuple[MemoryKind, int, float]], list[Key]]:
+        assert self.index is not None
+        floor = self.index.embedder.relevance_floor
+        searches = [self.index.search_vector(user_id, qvec, limit=k, before_id=before_id)]
+        only_exchanges: tuple[MemoryKind, ...] = ("exchange",)
+        if window is not None:
+            searches.append(self.index.search_vector(user_id, qvec, limit=k, kinds=only_exchanges,
+                                                     before_id=before_id, exchange_window=window))
+        results = await asyncio.gather(*searches)
+        dense = [h for h in results[0] if h[2] >= floor]
+        # Inside a named span similarity only orders; the span itself says they are relevant.
+        window_list: list[Key] = [(kind, i) for kind, i, _ in results[1]] if window is not None else []
+        return dense, window_list
+
+    async def _search_reflections(self, user_id: UserId, query: str, limit: int) -> list[tuple[Reflection, float]]:
+        terms = search_terms(query)
+        if not terms:
+            return []
+        if self.db.dialect == "sqlite":
+            match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+            sql = text(
+                "SELECT r.id, r.user_id, r.text, r.created_at, -bm25(reflections_fts) AS score FROM reflections_fts "
+                "JOIN reflections r ON r.id = reflections_fts.rowid WHERE reflections_fts MATCH :q "
+                "AND reflections_fts.user_id = :uid ORDER BY bm25(reflections_fts) LIMIT :limit")
+            params: dict[str, Any] = {"q": match, "uid": user_id, "limit": limit}
+        else:
+            tsq = " | ".join(x for x in (re.sub(r"[^\w]", "", t) for t in terms) if x)
+            sql = text(
+                "SELECT r.id, r.user_id, r.text, r.created_at, ts_rank(r.tsv, q) AS score FROM reflections r, "
+                "to_tsquery('english', :q) q WHERE r.tsv @@ q AND r.user_id = :uid ORDER BY score DESC LIMIT :limit")
+            params = {"q": tsq, "uid": user_id, "limit": limit}
+        typed = sql.columns(*reflections.c, column("score", Float))
+        rows = await self.db.read(lambda c: c.execute(typed, params).all())
+        return [(_reflection(r), float(r.score)) for r in rows]
+
+    async def _people_facts(self, user_id: UserId, query: str, past: bool) -> list[Fact]:
+        named = _named_people(query, await self.facts.people(user_id))
+        out: list[Fact] = []
+        for p in named[:3]:
+            out += await self.facts.list_facts(user_id, include_history=past, person_id=p.id, limit=20)
+        return out
+
+    async def _exchange_window(self, user_id: UserId, span: Range | None, before_id: int | None) -> tuple[int, int] | None:
+        """The ids of the exchanges said within `span` (ids grow with time), or None."""
+        if span is None:
+            return None
+        upper = before_id if before_id is not None else 2**62
+        q = select(func.min(messages.c.id), func.max(messages.c.id)).where(
+            messages.c.user_id == user_id, messages.c.created_at >= _utc_naive(span[0]),
+            messages.c.created_at < _utc_naive(span[1]), messages.c.id < upper)
+        lo, hi = (await self.db.read(lambda c: c.execute(q).one()))
+        return (int(lo), int(hi)) if lo is not None else None
+
+    async def _window_by_importance(self, user_id: UserId, window: tuple[int, int], limit: int) -> list[int]:
+        q = (select(messages.c.id).where(messages.c.user_id == user_id, messages.c.id >= window[0],
+                                         messages.c.id <= window[1], messages.c.role == "user")
+             .order_by(messages.c.importance.desc(), messages.c.id.desc()).limit(limit))
+        return [int(r[0]) for r in await self.db.read(lambda c: c.execute(q).all())]
+
+    async def _facts_in_span(self, user_id: UserId, span: Range | None, limit: int) -> list[Fact]:
+        if span is None:
+            return []
+        q = (select(facts_table).where(facts_table.c.user_id == user_id,
+                                       facts_table.c.event_at >= _utc_naive(span[0]),
+                                       facts_table.c.event_at < _utc_naive(span[1]))
+             .order_by(facts_table.c.event_at.desc()).limit(limit))
+        return [_fact(r) for r in await self.db.read(lambda c: c.execute(q).all())]
+
+    async def _fetch_missing(self, user_id: UserId, cands: dict[Key, _Cand]) -> None:
+        """Load the items that only the dense or time lists named; forget index entries whose item is gone."""
+        want: dict[MemoryKind, list[int]] = {"exchange": [], "fact": [], "reflection": []}
+        for c in cands.values():
+            if c.item is None:
+                want[c.kind].append(c.id)
+        if not any(want.values()):
+            return
+
+        def q(conn: Connection) -> dict[Key, Exchange | Fact | Reflection]:
+            got: dict[Key, Exchange | Fact | Reflection] = {}
+            if want["exchange"]:
+                for r in conn.execute(select(messages).where(messages.c.user_id == user_id,
+                                                             messages.c.id.in_(want["exchange"]))):
+                    got[("exchange", r.id)] = _row_to_exchange(r)
+            if want["fact"]:
+                for r in conn.execute(select(facts_table).where(facts_table.c.user_id == user_id,
+                                                                facts_table.c.id.in_(want["fact"]))):
+                    got[("fact", r.id)] = _fact(r)
+            if want["reflection"]:
+                for r in conn.execute(select(reflections).where(reflections.c.user_id == user_id,
+                                                                reflections.c.id.in_(want["reflection"]))):
+                    got[("reflection", r.id)] = _reflection(r)
+            return got
+
+        got = await self.db.read(q)
+        for kk, c in cands.items():
+            if c.item is None:
+                c.item = got.get(kk)
+                if c.item is None and self.index is not None:
+                    self.index.forget_items(c.kind, [c.id])
+
+    # Scoring and presentation -----------------------------------------------------------------------
+    def _final(self, c: _Cand, now: datetime, span: Range | None, past: bool) -> float:
+        w = self.weights
+        item = c.item
+        importance = 0.0
+        if isinstance(item, Exchange):
+            when, importance = item.created_at, item.importance
+        elif isinstance(item, Fact):
+            when, importance = item.event_at or item.valid_from, item.importance
+        else:
+            assert item is not None
+            when = item.created_at
+        score = c.rrf
+        # With a named span or a question about the past, how recent something is says nothing.
+        recency_w = 0.0 if (span is not None or past) else w.recency
+        age_days = max(0.0, (now - when).total_seconds() / 86400)
+        score *= 1 + recency_w * math.exp(-math.log(2) * age_days / w.half_life_days) + w.importance * importance
+        if span is not None:
+            score *= w.in_span if in_range(when, span) or (isinstance(item, Fact) and in_range(item.created_at, span)) \
+                else w.out_of_span
+        if isinstance(item, Fact) and not item.current:
+            score *= w.superseded_past if past else w.superseded
+        return score
+
+    async def _present(self, user_id: UserId, scored: list[tuple[float, _Cand]], limit: int,
+                       now: datetime) -> list[RecalledMemory]:
+        # A fact says plainly what its exchange said: keep one of the two, in the better place, as the fact.
+        chosen: list[tuple[float, _Cand]] = []
+        for s, c in scored:
+            if len(chosen) == limit:
+                break
+            item = c.item
+            if isinstance(item, Exchange) and any(isinstance(o.item, Fact) and o.item.source_exchange_id == item.id
+                                                  for _, o in chosen):
+                continue
+            if isinstance(item, Fact) and item.source_exchange_id is not None:
+                at = next((n for n, (_, o) in enumerate(chosen)
+                           if o.kind == "exchange" and o.id == item.source_exchange_id), None)
+                if at is not None:
+                    chosen[at] = (chosen[at][0], c)
+                    continue
+            chosen.append((s, c))
+        said = await self._source_times(user_id, [c.item.source_exchange_id for _, c in chosen
+                                                  if isinstance(c.item, Fact) and c.item.source_exchange_id])
+        return [_memory(c, s, now, said) for s, c in chosen]
+
+    async def _source_times(self, user_id: UserId, ids: list[int | None]) -> dict[int, datetime]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        q = select(messages.c.id, messages.c.created_at).where(messages.c.user_id == user_id, messages.c.id.in_(wanted))
+        return {int(r.id): _aware(r.created_at) for r in await self.db.read(lambda c: c.execute(q).all())}
+
+
+def _reflection(row: Any) -> Reflection:
+    return Reflection(id=row.id, user_id=row.user_id, text=row.text, created_at=_aware(row.created_at), sources=())
+
+
+def _named_people(query: str, people: Sequence[Person]) -> list[Person]:
+    """The people a question names, by full name, first name or relation ('my sister')."""
+    words = set(re.findall(r"[^\W_]+", query.lower()))
+    text_key = " " + " ".join(re.findall(r"[^\W_]+", query.lower())) + " "
+    out = []
+    for p in people:
+        name = key(p.name)
+        first = name.split(" ")[0] if name else ""
+        if (name and f" {name} " in text_key) or (len(first) >= 3 and first in words) or \
+                (p.relation and f" {p.relation} " in text_key):
+            out.append(p)
+    return out
+
+
+def _memory(c: _Cand, score: float, now: datetime, said: dict[int, datetime]) -> RecalledMemory:
+    item = c.item
+    tz = now.tzinfo
+
+    def fmt(when: datetime) -> str:
+        return f"{when.astimezone(tz):%Y-%m-%d %H:%M}"
+
+    if isinstance(item, Exchange):
+        who = "you said" if item.role == "user" else "I said"
+        return RecalledMemory(item.id, "exchange", item.text, f"{who} on {fmt(item.created_at)}", item.created_at,
+                              round(score, 4))
+    if isinstance(item, Fact):
+        origin = said.get(item.source_exchange_id) if item.source_exchange_id else None
+        source = f"fact from what you said on {fmt(origin)}" if origin else f"fact noted on {fmt(item.valid_from)}"
+        if item.valid_to is not None:
+            source += f", true until {item.valid_to.astimezone(tz):%Y-%m-%d}"
+        return RecalledMemory(item.id, "fact", item.text, source, item.valid_from, round(score, 4),
+                              current=item.current)
+    assert isinstance(item, Reflection)
+    return RecalledMemory(item.id, "reflection", item.text, f"my reflection on {fmt(item.created_at)}",
+                          item.created_at, round(score, 4))
+
+
+async def recall(store: ConversationStore, user_id: UserId, query: str, *, now: datetime, limit: int,
+                 before_id: int | None) -> list[RecalledMemory]:
+    """Compatibility shim for callers not yet holding a `Recaller`: hybrid recall without embeddings."""
+    if not isinstance(store, SqlConversationStore):
+        raise TypeError("recall() needs a SqlConversationStore; build a Recaller instead")
+    return await Recaller(store, FactStore(store.db), None).recall(user_id, query, now=now, limit=limit,
+                                                                   before_id=before_id)
