@@ -178,6 +178,66 @@ def rename(name: Annotated[str, typer.Argument(help="OS1's new name.")]) -> None
     out.print(f"OS1 is now called {escape(profile.companion_name or name)}.")
 
 
+# import ----------------------------------------------------------------------------------------------
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="A JSON Lines file (docs/import.md) or ChatGPT's conversations.json.", show_default=False)],
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl or chatgpt (default: detected from the content).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report (counts, errors, new message ids) as JSON.")] = False,
+) -> None:
+    """Bring past conversations into OS1's memory. Importing a file again skips what is already there."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
+
+    from .memory.importer import FORMATS, ImportReport, import_file
+    from .runtime import make_clock
+    from .storage import open_database
+
+    settings = _settings(as_json=as_json)
+    if fmt is not None and fmt not in FORMATS:
+        _fail(InputError(f"Unknown format {fmt!r}.", hint="Use --format jsonl or --format chatgpt, or leave it out."), as_json=as_json)
+    try:
+        zone, now = settings.zone(), make_clock(settings).now()
+        settings.ensure_home()
+        db = open_database(settings.db_url)
+    except OS1Error as e:
+        _fail(e, as_json=as_json)
+    report: ImportReport | None = None
+    failure: OS1Error | None = None
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task(f"Importing {escape(Path(file).name)}", total=None)
+            try:
+                report = asyncio.run(import_file(
+                    db, settings.user, Path(file), zone=zone, now=now, max_chars=settings.max_message_chars,
+                    fmt=fmt,
+                    on_progress=lambda done, total: progress.update(task, completed=done, total=total or None),
+                ))
+            except OS1Error as e:
+                failure = e
+    except KeyboardInterrupt:
+        err.print("[yellow]Import interrupted.[/] What was imported so far is kept; run the same command again to finish.", soft_wrap=True)
+        raise typer.Exit(130) from None
+    finally:
+        db.close()
+    if report is None:
+        _fail(failure or InputError("Nothing was imported."), as_json=as_json)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for r in report.errors[:20]:
+            err.print(f"[yellow]{escape(r.where)}:[/] {escape(r.reason)}")
+        if report.rejected > 20:
+            err.print(f"[yellow]… and {report.rejected - 20:,} more rejected (--json lists up to {len(report.errors):,}).[/]")
+        kind = "ChatGPT export" if report.format == "chatgpt" else "JSON Lines"
+        out.print(f"Imported {report.imported:,} messages from {escape(file)} ({kind}): {report.duplicates:,} already there, "
+                  f"{report.rejected:,} rejected, {report.ignored:,} ignored (not conversation text).", soft_wrap=True)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
 # serve -----------------------------------------------------------------------------------------------
 @app.command()
 def serve(
