@@ -6,16 +6,15 @@ import asyncio
 import json
 import sys
 import uuid
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .config import Settings
-from .errors import ConfigError, InputError, ModelError, OS1Error, StoreError
+from .cli_common import ModelOpt, _fail, _settings, err, out
+from .cli_memory import memory_app, people_command
+from .errors import ConfigError, InputError, OS1Error
 from .runtime import Runtime, open_runtime
 from .types import ReplyDone, SafetyNotice, TextDelta
 from .wire import TurnResult
@@ -23,37 +22,6 @@ from .wire import TurnResult
 app = typer.Typer(help="OS1: a local-first personal AI companion.", no_args_is_help=True, add_completion=False)
 models_app = typer.Typer(help="List the chat models and prepare the default one.", invoke_without_command=True)
 app.add_typer(models_app, name="models")
-
-# No emoji codes or highlighting: what is shown is exactly what was said and stored.
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, emoji=False)
-
-EXIT_CODES: dict[type[OS1Error], int] = {InputError: 2, ConfigError: 2, ModelError: 3, StoreError: 4}
-
-ModelOpt = Annotated[str | None, typer.Option("--model", "-M", help="default, tiny, echo, openai:NAME[@URL], gguf:PATH (env OS1_MODEL)")]
-
-
-def _settings(model: str | None = None, *, as_json: bool = False) -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as e:
-        problems = "; ".join(f"OS1_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors())
-        _fail(ConfigError(f"Bad setting: {problems}", hint="Fix or unset that environment variable."), as_json=as_json)
-    if model:
-        settings = settings.model_copy(update={"model": model})
-    return settings
-
-
-def _fail(e: OS1Error, *, as_json: bool = False) -> NoReturn:
-    code = next((c for t, c in EXIT_CODES.items() if isinstance(e, t)), 1)
-    if as_json:
-        print(json.dumps({"error": {"type": type(e).__name__, "message": e.message, "hint": e.hint}}))
-    else:
-        err.print(f"[bold red]Error:[/] {escape(e.message)}")
-        if e.hint:
-            err.print(f"  [dim]→ {escape(e.hint)}[/]")
-    raise typer.Exit(code)
-
 
 # chat ------------------------------------------------------------------------------------------------
 @app.command()
@@ -79,27 +47,50 @@ def chat(
 
 
 def _one_turn(rt: Runtime, raw: str | bytes, as_json: bool) -> None:
-    async def run() -> TurnResult:
+    async def run() -> None:
         result = TurnResult()
         async for event in rt.companion.reply(rt.settings.user, raw):
             result.add(event)
             if not as_json and isinstance(event, TextDelta):
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
-        return result
+        if as_json:
+            print(json.dumps(result.as_dict(rt.model.model_id), ensure_ascii=False), flush=True)
+        else:
+            print(flush=True)
+            if result.safety:
+                err.print(f"[yellow]{escape(result.safety['message'])}[/]")
+                for r in result.safety["resources"]:
+                    err.print(f"[yellow]  • {escape(r)}[/]")
+        # Learn from this exchange before the process ends; the reply is already out.
+        await rt.companion.drain()
 
     try:
-        result = asyncio.run(run())
+        asyncio.run(run())
     except OS1Error as e:
         _fail(e, as_json=as_json)
-    if as_json:
-        print(json.dumps(result.as_dict(rt.model.model_id), ensure_ascii=False))
-    else:
-        sys.stdout.write("\n")
-        if result.safety:
-            err.print(f"[yellow]{escape(result.safety['message'])}[/]")
-            for r in result.safety["resources"]:
-                err.print(f"[yellow]  • {escape(r)}[/]")
+
+
+async def _read_line(prompt: str) -> str:
+    """input() that keeps the event loop running, so learning goes on while you type."""
+    out.print(prompt, end="")
+    sys.stdout.flush()
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = sys.stdin.fileno()
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+    line = sys.stdin.readline()
+    if line == "":
+        raise EOFError
+    return line.rstrip("\n")
 
 
 def _interactive(rt: Runtime) -> None:
@@ -147,7 +138,7 @@ def _interactive(rt: Runtime) -> None:
             speak(rt.companion.greet(user, session_id=session))
         while True:
             try:
-                text = out.input("[bold cyan]You:[/] ")
+                text = runner.run(_read_line("[bold cyan]You:[/] "))
             except (EOFError, KeyboardInterrupt):
                 out.print(f"\n[dim]Bye for now. {escape(name)} will remember.[/]")
                 return
@@ -327,6 +318,10 @@ def doctor(
     out.print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+app.add_typer(memory_app, name="memory")
+app.command("people")(people_command)
 
 
 def main() -> None:

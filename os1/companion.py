@@ -16,7 +16,7 @@ from .compose import TurnContext, anchored_window, compose, notes_block
 from .errors import InputError, ModelError
 from .inputs import clean_message
 from .memory import SqlConversationStore, recall
-from .memory.forget import forget_request
+from .memory.forget import Forgotten, Selection, forget_request
 from .memory.learning import Learner, Memory
 from .models import ChatModel
 from .persona import choose_name, detect_companion_rename, detect_user_name
@@ -269,12 +269,7 @@ class Companion:
     async def _forget(self, user_id: UserId, target: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         """"Forget X" in conversation: remove it and all derived from it, and say what was done."""
         now = self.clock.now()
-        selection = await self.memory.forgetter.select(user_id, target)
-        gone = await self.memory.forgetter.forget(user_id, selection)
-        if self.memory.index is not None:
-            for kind, ids in (("exchange", gone.exchanges), ("fact", gone.facts), ("reflection", gone.reflections)):
-                if ids:
-                    await self.memory.index.remove(kind, ids)
+        gone = await self.forget(user_id, await self.memory.forgetter.select(user_id, target))
         # The request itself would repeat what is being forgotten: keep only that it was made.
         user_ex = await self.store.add_exchange(user_id, "user", "(You asked me to forget something.)", at=now,
                                                 session_id=session_id, learned=True)
@@ -289,6 +284,19 @@ class Companion:
         reply_ex = await self.store.add_exchange(user_id, "assistant", reply, at=now, session_id=session_id)
         profile = await self.profile(user_id)
         yield ReplyDone(reply, user_ex.id, reply_ex.id, profile.companion_name)
+
+    async def search_memories(self, user_id: UserId, query: str, *, limit: int = 10) -> list[RecalledMemory]:
+        """Everything relevant to `query`, as recall would find it (no history window excluded)."""
+        return await recall(self.store, user_id, query, now=self.clock.now(), limit=limit, before_id=None)
+
+    async def forget(self, user_id: UserId, selection: Selection) -> Forgotten:
+        """Forget a selection and everything derived from it, index entries included."""
+        gone = await self.memory.forgetter.forget(user_id, selection)
+        if self.memory.index is not None:
+            for kind, ids in (("exchange", gone.exchanges), ("fact", gone.facts), ("reflection", gone.reflections)):
+                if ids:
+                    await self.memory.index.remove(kind, ids)
+        return gone
 
     async def history(self, user_id: UserId, limit: int = 50) -> list[Message]:
         return [Message(e.role, e.text) for e in await self.store.recent(user_id, limit)]

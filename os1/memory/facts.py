@@ -20,6 +20,9 @@ SINGLE_VALUED = frozenset({
     "lives_in", "works_at", "job", "relation", "name", "partner", "age", "birthday", "studies_at",
     "status", "species", "breed",
 })
+_KIND_BY_ATTRIBUTE = {"likes": "preference", "dislikes": "dislike", "event": "event", "plan": "plan", "job": "work",
+                      "works_at": "work", "studies_at": "work", "lives_in": "place", "boundary": "boundary",
+                      "has_pet": "pet"}
 KINDS = ("person", "place", "pet", "work", "plan", "event", "preference", "dislike", "boundary", "other")
 
 
@@ -149,6 +152,8 @@ class FactStore:
                 person_id, subject = prow.id, prow.name
         else:
             subject = "user"
+            if kind == "person":  # a small model's slip: a fact about the user is not a person
+                kind = _KIND_BY_ATTRIBUTE.get(attribute, "other")
         subject_key = key(subject)
         slot = f"{subject_key}:{attribute}" if attribute in SINGLE_VALUED else None
         value_key = key(cand.value)

@@ -28,7 +28,7 @@ NOW = "2026-11-25T09:30:00-05:00"
 USER = "local"  # OS1_USER's default
 RESULT_KEYS = {"reply", "memories", "emotion", "safety", "companion_name", "user_exchange_id",
                "reply_exchange_id", "truncated_input", "model"}
-MEMORY_KEYS = {"id", "kind", "text", "source", "created_at", "score"}
+MEMORY_KEYS = {"ref", "current", "id", "kind", "text", "source", "created_at", "score"}
 RACHEL = "my sister Rachel lives in Ohio"
 
 

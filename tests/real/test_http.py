@@ -379,7 +379,7 @@ def test_older_messages_come_back_as_recalled_memories(start_server: Callable[..
         assert fact["user_exchange_id"] in by_id, result["memories"]
         memory = by_id[fact["user_exchange_id"]]
         assert memory["text"] == "My sister Ada plays the bassoon in the harbour orchestra."
-        assert set(memory) == {"id", "kind", "text", "source", "created_at", "score"}
+        assert set(memory) == {"id", "ref", "kind", "current", "text", "source", "created_at", "score"}
         datetime.fromisoformat(memory["created_at"])
         assert isinstance(memory["score"], int | float)
         # …and the memory is in what the model saw.
