@@ -15,9 +15,10 @@ from .clock import Clock
 from .compose import TurnContext, anchored_window, compose, notes_block
 from .errors import InputError, ModelError
 from .inputs import clean_message
-from .memory import SqlConversationStore, recall
+from .memory import SqlConversationStore
 from .memory.forget import Forgotten, Selection, forget_request
 from .memory.learning import Learner, Memory
+from .memory.recall import Recaller
 from .models import ChatModel
 from .persona import choose_name, detect_companion_rename, detect_user_name
 from .safety import CRISIS_RESOURCES, FALLBACK_CRISIS_REPLY, screen
@@ -66,6 +67,7 @@ class Companion:
         self.config = config or CompanionConfig()
         self.memory = memory or Memory.open(store.db)
         self.learner = Learner(self.memory, model, clock)
+        self.recaller = Recaller(store, self.memory.facts, self.memory.index)
         self._user_locks: dict[UserId, asyncio.Lock] = {}
         self._replying = 0
         self._learning: asyncio.Task[None] | None = None
@@ -216,9 +218,9 @@ class Companion:
 
         # Recall what is older than the window the prompt already carries.
         size = self.config.history_turns
-        total_before = await self.store.count(user_id)
-        history = anchored_window(await self.store.recent(user_id, size + size // 2), total_before, size)
-        memories = await recall(self.store, user_id, message, now=now, limit=self.config.recall_limit,
+        total_before = await self.store.count(user_id, live_only=True)
+        history = anchored_window(await self.store.recent(user_id, size + size // 2, live_only=True), total_before, size)
+        memories = await self.recaller.recall(user_id, message, now=now, limit=self.config.recall_limit,
                                 before_id=history[0].id if history else None)
 
         if safety.level == "crisis":
@@ -287,7 +289,7 @@ class Companion:
 
     async def search_memories(self, user_id: UserId, query: str, *, limit: int = 10) -> list[RecalledMemory]:
         """Everything relevant to `query`, as recall would find it (no history window excluded)."""
-        return await recall(self.store, user_id, query, now=self.clock.now(), limit=limit, before_id=None)
+        return await self.recaller.recall(user_id, query, now=self.clock.now(), limit=limit, before_id=None)
 
     async def forget(self, user_id: UserId, selection: Selection) -> Forgotten:
         """Forget a selection and everything derived from it, index entries included."""

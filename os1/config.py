@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     history_turns: int = Field(default=16, ge=2)
     """How many recent messages the prompt carries."""
     recall_limit: int = Field(default=5, ge=0)
-    """How many past exchanges are recalled for each turn."""
+    """How many memories are recalled for each turn."""
+    embeddings: bool = True
+    """Dense recall with the bundled multilingual-e5-small embedder (OS1_EMBEDDINGS=0: lexical only)."""
 
     host: str = "127.0.0.1"
     port: int = 8000

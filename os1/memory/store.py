@@ -61,9 +61,9 @@ class ConversationStore(Protocol):
         session_id: str | None = None, emotion: Emotion | None = None, importance: float = 0.0,
         notes: str | None = None,
     ) -> Exchange: ...
-    async def recent(self, user_id: UserId, limit: int) -> list[Exchange]: ...
+    async def recent(self, user_id: UserId, limit: int, *, live_only: bool = False) -> list[Exchange]: ...
     async def search(self, user_id: UserId, query: str, *, limit: int, before_id: int | None = None) -> list[tuple[Exchange, float]]: ...
-    async def count(self, user_id: UserId) -> int: ...
+    async def count(self, user_id: UserId, *, live_only: bool = False) -> int: ...
     async def profile(self, user_id: UserId) -> Profile: ...
     async def save_profile(self, profile: Profile, *, at: datetime) -> None: ...
 
@@ -129,13 +129,20 @@ class SqlConversationStore:
         await self.db.write(tx)
 
     # Reads --------------------------------------------------------------------------------------------
-    async def recent(self, user_id: UserId, limit: int) -> list[Exchange]:
-        q = select(messages).where(messages.c.user_id == user_id).order_by(messages.c.id.desc()).limit(limit)
+    async def recent(self, user_id: UserId, limit: int, *, live_only: bool = False) -> list[Exchange]:
+        """The newest messages, oldest first. `live_only` leaves out imported history (it has an origin),
+        which is recalled by search but is not the conversation in progress."""
+        q = select(messages).where(messages.c.user_id == user_id)
+        if live_only:
+            q = q.where(messages.c.origin.is_(None))
+        q = q.order_by(messages.c.id.desc()).limit(limit)
         rows = await self.db.read(lambda c: c.execute(q).all())
         return [_row_to_exchange(r) for r in reversed(rows)]
 
-    async def count(self, user_id: UserId) -> int:
+    async def count(self, user_id: UserId, *, live_only: bool = False) -> int:
         q = select(func.count()).select_from(messages).where(messages.c.user_id == user_id)
+        if live_only:
+            q = q.where(messages.c.origin.is_(None))
         return int(await self.db.read(lambda c: c.execute(q).scalar_one()))
 
     async def search(
