@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .models.echo import EchoModel
 from .models.scripted import ScriptedModel
 
-__all__ = ["EchoModel", "FakeOpenAIServer", "ScriptedModel", "free_port", "serve_app"]
+__all__ = ["EchoModel", "FakeOpenAIServer", "RoutingModel", "ScriptedModel", "free_port", "serve_app"]
 
 
 def free_port() -> int:
@@ -97,3 +97,29 @@ class FakeOpenAIServer:
             return StreamingResponse(events(), media_type="text/event-stream")
 
         return app
+
+
+class RoutingModel:
+    """Chat requests go to one model, structured (JSON-schema) requests to another.
+
+    With `RoutingModel(EchoModel(), ScriptedModel())` a test sees the exact chat prompt (echo) while
+    scripted JSON plays the model's part in fact extraction and reflection.
+    """
+
+    def __init__(self, chat: Any, structured: Any) -> None:
+        self.chat = chat
+        self.structured = structured
+        self.model_id = f"routing({chat.model_id},{structured.model_id})"
+        self.capabilities = chat.capabilities
+
+    async def load(self) -> None:
+        await self.chat.load()
+        await self.structured.load()
+
+    async def close(self) -> None:
+        await self.chat.close()
+        await self.structured.close()
+
+    def stream(self, messages: Any, *, options: Any) -> Any:
+        target = self.structured if options.json_schema is not None else self.chat
+        return target.stream(messages, options=options)
