@@ -90,6 +90,10 @@ class Companion:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
+    async def pause_learning(self) -> None:
+        """Stop background learning (at shutdown); unfinished messages stay pending for next time."""
+        await self._pause_learning()
+
     async def drain(self) -> None:
         """Finish all background learning (before a one-shot CLI process exits, and in tests)."""
         if not self.config.learn:

@@ -22,6 +22,7 @@ from ..runtime import Runtime, open_runtime
 from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
 from .limits import BodyLimit
+from .memory_routes import memory_router
 
 log = logging.getLogger("os1.server")
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         task = asyncio.create_task(load_model())
         yield
         task.cancel()
+        await rt.companion.pause_learning()
         await rt.aclose()
 
     app = FastAPI(title="OS1", version="0.1.0", lifespan=lifespan,
@@ -174,6 +176,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         except WebSocketDisconnect:
             return
 
+    app.include_router(memory_router(rt))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
