@@ -114,3 +114,45 @@ async def test_a_companion_turn_with_the_default_model(tmp_path: Path, sqlite_st
     finally:
         await model.close()
     assert isinstance(events[-1], ReplyDone) and events[-1].text.strip()
+
+
+async def test_structured_side_requests_are_valid_json_and_keep_the_chat_cache(tmp_path: Path) -> None:
+    import json
+
+    from os1.memory.extract import SCHEMA
+
+    model = _tiny(tmp_path)
+    try:
+        system = Message("system", "You are a warm companion who remembers everything. " * 10)
+        chat = [system, Message("user", "hi")]
+        reply = await complete(model, chat, options=SHORT)
+        raw = await complete(model, [Message("user", "List facts: my dog Biscuit is a corgi.")],
+                             options=GenOptions(max_tokens=120, temperature=0.0, json_schema=SCHEMA))
+        assert raw.lstrip().startswith("{")  # grammar-constrained from the first token
+        if raw.rstrip().endswith("}"):  # (the tiny model may run out of tokens mid-object)
+            assert isinstance(json.loads(raw)["facts"], list)
+        before = _prompt_tokens_evaluated(model)
+        await complete(model, [*chat, Message("assistant", reply), Message("user", "and you?")], options=SHORT)
+        # The side request did not evict the conversation: only the new tail was evaluated.
+        assert _prompt_tokens_evaluated(model) - before < len(model.llm.tokenize(system.content.encode())) / 2
+    finally:
+        await model.close()
+
+
+@pytest.mark.default_model
+async def test_the_default_model_extracts_a_fact_and_a_correction(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from os1.memory.extract import extract
+
+    settings = Settings(home=tmp_path, models_dir_override=default_models_dir())  # type: ignore[call-arg]
+    model = resolve("default", settings)
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("UTC"))
+    try:
+        first = await extract(model, "My sister Rachel lives in Ohio.", now=now, user_name="Theo", people=[])
+        moved = await extract(model, "Actually my sister moved from Ohio to Denver.", now=now, user_name="Theo", people=[])
+    finally:
+        await model.close()
+    assert any(f.value.lower() == "ohio" and f.attribute == "lives_in" for f in first), first
+    assert any("denver" in f.value.lower() for f in moved), moved
