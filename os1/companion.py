@@ -99,9 +99,11 @@ class Companion:
         if not self.config.learn:
             return
         if self._learning is not None and not self._learning.done():
+            # Backfilling a big import can take minutes: leave that for an idle server or chat session.
+            self._learning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._learning
-        while self._replying == 0 and await self.learner.step():
+        while self._replying == 0 and await self.learner.step(backfill=False):
             pass
 
     def _lock(self, user_id: UserId) -> asyncio.Lock:

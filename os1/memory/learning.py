@@ -18,7 +18,7 @@ from ..clock import Clock
 from ..errors import ModelError
 from ..models import ChatModel
 from ..storage import Database
-from ..storage.schema import messages
+from ..storage.schema import messages, users
 from ..types import Exchange, UserId
 from .extract import extract
 from .facts import FactStore, key
@@ -31,6 +31,7 @@ log = logging.getLogger("os1.memory")
 # Reflect after this many new user messages (Generative Agents reflect on an importance budget; a count
 # is simpler and predictable for the user).
 REFLECT_EVERY = 12
+BACKFILL_BATCH = 64
 _CONTACT = re.compile(
     r"\b(talked|spoke|called|phoned|texted|messaged|emailed|saw|visited|met|hung out|had (?:dinner|lunch|coffee|drinks)|"
     r"caught up|heard from|facetimed|video.?called|skyped)\b", re.I)
@@ -79,13 +80,22 @@ class Learner:
 
         await self.memory.db.write(tx)
 
-    async def step(self) -> bool:
-        """Learn from the oldest pending message. False when there was nothing to do."""
+    async def step(self, *, backfill: bool = True) -> bool:
+        """Learn from the oldest pending message, else (with `backfill`) index a batch of memories that have
+        no vector yet (imported history, or everything after a change of embedder). False when idle."""
         ex = await self.next_pending()
-        if ex is None:
+        if ex is not None:
+            await self.learn(ex)
+            return True
+        index = self.memory.index
+        if index is None or not backfill:
             return False
-        await self.learn(ex)
-        return True
+        for user_id in await self.memory.db.read(lambda c: [r[0] for r in c.execute(select(users.c.id)).all()]):
+            todo = await index.missing(user_id, limit=BACKFILL_BATCH)
+            if todo:
+                await index.add_many(user_id, todo)
+                return True
+        return False
 
     async def learn(self, ex: Exchange) -> None:
         mem, now = self.memory, self.clock.now()
