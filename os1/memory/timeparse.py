@@ -210,7 +210,8 @@ _RULES: list[tuple[str, Callable[[_Ctx, re.Match[str]], Range | None]]] = [
     (rf"\b{_MONTH_RE},? (?P<year>\d{{4}})\b", _month_year),
     (rf"\b(?P<which>in|last|during|since|back in|this past|early|late|mid) {_MONTH_RE}\b", _month_named),
     (r"\b(?:in|during|since|back in|of) (?P<year>\d{4})\b", _year),
-    (r"\b(?:recently|lately|these days)\b", lambda c, m: (c.at(c.today - timedelta(days=RECENT_DAYS)), c.now)),
+    # Not 'these days' or 'now': those ask what holds at present, not what was said lately.
+    (r"\b(?:recently|lately)\b", lambda c, m: (c.at(c.today - timedelta(days=RECENT_DAYS)), c.now)),
 ]
 _COMPILED = [(re.compile(p), fn) for p, fn in _RULES]
 

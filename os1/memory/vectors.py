@@ -36,6 +36,18 @@ Hit = tuple[MemoryKind, int, float]
 """(kind, item id, cosine similarity)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which memories one search may return: `limit` best of `kinds`; exchanges older than `before_id`
+    and within `exchange_window` (lo <= id <= hi); never the items in `exclude`."""
+
+    limit: int
+    kinds: Collection[MemoryKind] | None = None
+    before_id: int | None = None
+    exchange_window: tuple[int, int] | None = None
+    exclude: Collection[tuple[MemoryKind, int]] = ()
+
+
 def to_blob(vec: npt.NDArray[np.float32]) -> bytes:
     return np.asarray(vec, dtype="<f4").tobytes()
 
@@ -246,19 +258,19 @@ class VectorIndex:
         exclude: Collection[tuple[MemoryKind, int]] = (),
     ) -> list[Hit]:
         """`search` with a query vector already embedded (by this index's embedder)."""
-        if limit <= 0:
-            return []
+        return (await self.search_many(user_id, vec, [Filter(limit, kinds, before_id, exchange_window, exclude)]))[0]
+
+    async def search_many(self, user_id: UserId, vec: npt.NDArray[np.float32], filters: Sequence[Filter]) -> list[list[Hit]]:
+        """Several searches for one query vector, scoring every memory once (the scan is the cost)."""
         m = await self._matrix(user_id)
-        if m.n == 0:
-            return []
+        if m.n == 0 or not filters:
+            return [[] for _ in filters]
         # Take the arrays as they are now; appends and growth after this do not disturb the search.
-        vecs, ids, codes, n = m.vecs, m.ids, m.kinds, m.n
-        bad = [(_CODE[k], i) for k, i in exclude if k in _CODE]
-        rows_out = [m.pos[b] for b in bad if b in m.pos]
-        allowed = None if kinds is None else [_CODE[k] for k in kinds]
-        if n < 20_000:  # below ~2 ms: not worth a thread hop
-            return _top(vecs, ids, codes, n, vec, limit, allowed, before_id, exchange_window, rows_out)
-        return await asyncio.to_thread(_top, vecs, ids, codes, n, vec, limit, allowed, before_id, exchange_window, rows_out)
+        snap = (m.vecs, m.ids, m.kinds, m.n)
+        prepared = [(f, [m.pos[(_CODE[k], i)] for k, i in f.exclude if (_CODE.get(k, -9), i) in m.pos]) for f in filters]
+        if m.n < 20_000:  # below ~2 ms: not worth a thread hop
+            return _top_many(snap, vec, prepared)
+        return await asyncio.to_thread(_top_many, snap, vec, prepared)
 
     # Maintenance ------------------------------------------------------------------------------------
     async def missing(self, user_id: UserId, *, limit: int = 1000) -> list[tuple[MemoryKind, int, str]]:
@@ -303,23 +315,31 @@ def _replay(m: _Matrix, op: tuple[str, int, Sequence[int], Vectors | None]) -> N
         m.drop(code, ids)
 
 
-def _top(vecs: Vectors, ids: npt.NDArray[np.int64], codes: npt.NDArray[np.int8], n: int,
-         q: npt.NDArray[np.float32], limit: int, allowed: list[int] | None, before_id: int | None,
-         window: tuple[int, int] | None, excluded_rows: list[int]) -> list[Hit]:
-    scores = vecs[:n] @ q.astype(np.float32, copy=False)
+def _top_many(snap: tuple[Vectors, npt.NDArray[np.int64], npt.NDArray[np.int8], int], q: npt.NDArray[np.float32],
+              prepared: Sequence[tuple[Filter, list[int]]]) -> list[list[Hit]]:
+    vecs, ids, codes, n = snap
+    all_scores = vecs[:n] @ q.astype(np.float32, copy=False)
     c, i = codes[:n], ids[:n]
-    bad = c == _DEAD
-    if allowed is not None:
-        bad |= ~np.isin(c, allowed)
+    dead = c == _DEAD
     is_ex = c == _CODE["exchange"]
-    if before_id is not None:
-        bad |= is_ex & (i >= before_id)
-    if window is not None:
-        bad |= is_ex & ((i < window[0]) | (i > window[1]))
-    scores[bad] = -np.inf
-    if excluded_rows:
-        scores[excluded_rows] = -np.inf
-    k = min(limit, n)
-    top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(KINDS[int(c[r])], int(i[r]), float(scores[r])) for r in top if np.isfinite(scores[r])]
+    out: list[list[Hit]] = []
+    for f, excluded_rows in prepared:
+        if f.limit <= 0:
+            out.append([])
+            continue
+        bad = dead.copy()
+        if f.kinds is not None:
+            bad |= ~np.isin(c, [_CODE[k] for k in f.kinds])
+        if f.before_id is not None:
+            bad |= is_ex & (i >= f.before_id)
+        if f.exchange_window is not None:
+            lo, hi = f.exchange_window
+            bad |= is_ex & ((i < lo) | (i > hi))
+        scores = np.where(bad, -np.inf, all_scores)
+        if excluded_rows:
+            scores[excluded_rows] = -np.inf
+        k = min(f.limit, n)
+        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        out.append([(KINDS[int(c[r])], int(i[r]), float(scores[r])) for r in top if np.isfinite(scores[r])])
+    return out
