@@ -18,6 +18,7 @@ and reported on the other half.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -71,10 +72,12 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+log = logging.getLogger("os1.memory")
 
 _PAST = re.compile(
-    r"\b(?:before|used to|previously|formerly|originally|back then|at first|earlier|former|old|anymore|any more|"
-    r"no longer|still|had been|did\b.{0,40}\b(?:live|work|stay|study|date|go)|was\b.{0,40}\b(?:living|working|studying))\b"
+    r"\b(?:before|used to|previously|formerly|originally|back then|at first|earlier|former|anymore|any more|"
+    r"no longer|still|had been|old (?:job|place|address|apartment|flat|house|home|school|company|boss|team|city|town)|"
+    r"did\b.{0,40}\b(?:live|work|stay|study|date|go)|was\b.{0,40}\b(?:living|working|studying))\b"
 )
 # 'still' asks whether something holds now, but the answer needs the history too.
 
@@ -171,7 +174,13 @@ class Recaller:
             window = await window_task
             ids = await self._window_by_importance(user_id, window, k) if window is not None else []
             return [], [("exchange", i) for i in ids]
-        qvec = await self.index.embed_query(query)
+        try:
+            qvec = await self.index.embed_query(query)
+        except Exception:  # an embedding model that cannot run must not cost the turn: recall lexically
+            log.exception("query embedding failed; recalling without it")
+            window = await window_task
+            ids = await self._window_by_importance(user_id, window, k) if window is not None else []
+            return [], [("exchange", i) for i in ids]
         window = await window_task
         only_exchanges: tuple[MemoryKind, ...] = ("exchange",)
         filters = [Filter(k, before_id=before_id)]
@@ -329,6 +338,20 @@ def _reflection(row: Any) -> Reflection:
 
 
 _WORDS = re.compile(r"[^\W_]+")
+# Words for the same relation: a question says 'my mother', the extractor stored 'mom'.
+_RELATION_GROUPS = [
+    {"mom", "mother", "mum", "mama", "mommy"}, {"dad", "father", "papa", "daddy"},
+    {"boss", "manager", "supervisor"}, {"partner", "boyfriend", "girlfriend", "husband", "wife", "spouse", "fiance", "fiancee"},
+    {"sister", "sis"}, {"brother", "bro"}, {"grandma", "grandmother", "granny", "nana"},
+    {"grandpa", "grandfather", "grandad"}, {"son", "boy"}, {"daughter", "girl"},
+]
+
+
+def _relation_words(relation: str) -> set[str]:
+    for group in _RELATION_GROUPS:
+        if relation in group:
+            return group
+    return {relation}
 
 
 def _named_people(query: str, people: Sequence[Person]) -> list[Person]:
@@ -340,7 +363,7 @@ def _named_people(query: str, people: Sequence[Person]) -> list[Person]:
         name = key(p.name)
         first = name.split(" ")[0] if name else ""
         if (name and f" {name} " in text_key) or (len(first) >= 3 and first in words) or \
-                (p.relation and f" {p.relation} " in text_key):
+                (p.relation and (f" {p.relation} " in text_key or _relation_words(p.relation) & words)):
             out.append(p)
     return out
 

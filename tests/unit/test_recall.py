@@ -266,3 +266,36 @@ async def test_module_level_recall_still_works(smem: Mem) -> None:
 ])
 def test_past_questions(query: str, past: bool) -> None:
     assert is_past_question(query) is past
+
+
+async def test_relation_words_and_names_link_to_the_same_person(smem: Mem) -> None:
+    said = await smem.say("Carol is into birdwatching these days", days_ago(30))
+    await smem.fact(FactCandidate("person", "Carol", "hobby", "birdwatching", "Carol is into birdwatching",
+                                  relation="mom"), said, days_ago(30))
+    hobby = await smem.say("She goes out with binoculars every weekend", days_ago(20))
+    got = await smem.recall("what is my mother up to?")
+    assert got and got[0].kind == "fact" and got[0].text == "Carol is into birdwatching"
+    # The name also finds what was said about 'my mom' (the relation is searched for too).
+    mom_said = await smem.say("My mom called, she sounded happy", days_ago(10))
+    assert mom_said in [m.id for m in await smem.recall("How is Carol?") if m.kind == "exchange"]
+    assert hobby not in [m.id for m in await smem.recall("How is Carol?")]
+
+
+class BrokenEmbedder(ConceptEmbedder):
+    fail = False
+
+    def embed(self, texts: Sequence[str], *, kind: EmbedKind) -> Vectors:
+        if self.fail:
+            raise RuntimeError("no engine")
+        return super().embed(texts, kind=kind)
+
+
+async def test_a_failing_embedder_falls_back_to_lexical_recall(sqlite_db: Database) -> None:
+    store, facts = SqlConversationStore(sqlite_db), FactStore(sqlite_db)
+    emb = BrokenEmbedder()
+    index = VectorIndex(sqlite_db, emb)
+    ex = await store.add_exchange("u", "user", "Sam started guitar lessons", at=days_ago(3))
+    await index.add("u", "exchange", ex.id, ex.text)
+    emb.fail = True
+    got = await Recaller(store, facts, index).recall("u", "how is Sam's guitar?", now=NOW, limit=3, before_id=None)
+    assert [m.id for m in got] == [ex.id]
