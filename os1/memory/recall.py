@@ -65,6 +65,9 @@ class Weights:
     """A fact that no longer holds, for a question about now ..."""
     superseded_past: float = 1.5
     """... and for a question about the past ('before', 'used to')."""
+    own_words: float = 0.5
+    """Multiplier for what OS1 itself said: the user's own words are the evidence about their life, and
+    a reply like "I hear you." would otherwise tie with the message it answered."""
     candidates: int = 30
     """How many candidates each list contributes."""
     dense_floor: float | None = None
@@ -301,6 +304,8 @@ class Recaller:
                 else w.out_of_span
         if isinstance(item, Fact) and not item.current:
             score *= w.superseded_past if past else w.superseded
+        if isinstance(item, Exchange) and item.role == "assistant":
+            score *= w.own_words
         return score
 
     async def _present(self, user_id: UserId, scored: list[tuple[float, _Cand]], limit: int,
