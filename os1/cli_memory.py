@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .cli_common import _fail, _settings, err, out
-from .errors import OS1Error
+from .errors import InputError, OS1Error
 from .memory.book import MemoryBook, MemoryItem
 from .runtime import Runtime, open_runtime
 
@@ -61,7 +61,7 @@ def memory_list(
 ) -> None:
     """List memories, newest first, each with where it came from."""
     if kind not in ("known", "fact", "reflection", "exchange", "all"):
-        _fail(OS1Error(f"Unknown kind {kind!r}.", hint="Use known, fact, reflection, exchange or all."), as_json=as_json)
+        _fail(InputError(f"Unknown kind {kind!r}.", hint="Use known, fact, reflection, exchange or all."), as_json=as_json)
     items = _with_runtime(lambda rt: _book(rt).items(rt.settings.user, kind=kind, limit=limit), as_json=as_json)  # type: ignore[arg-type]
     if as_json:
         print(json.dumps([m.as_dict() for m in items], ensure_ascii=False))
@@ -129,12 +129,13 @@ def memory_edit(
 @memory_app.command("forget")
 def memory_forget(
     selector: Annotated[str, typer.Argument(help="A memory id (e12, f7, r3) or what to forget (\"my ex Mark\").")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation (--json never asks).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Forget a memory and everything derived from it (facts, reflections, index entries)."""
     async def preview(rt: Runtime) -> Any:
-        return await rt.companion.memory.forgetter.select(rt.settings.user, selector)
+        forgetter = rt.companion.memory.forgetter
+        return await forgetter.expand(rt.settings.user, await forgetter.select(rt.settings.user, selector))
 
     sel = _with_runtime(preview, as_json=as_json)
     if sel.empty:
@@ -194,10 +195,7 @@ def memory_reflect(as_json: JsonOpt = False, model: Annotated[str | None, typer.
 
 def people_command(as_json: JsonOpt = False) -> None:
     """The people in your life OS1 knows about."""
-    async def run(rt: Runtime) -> list[Any]:
-        return await rt.companion.memory.facts.people(rt.settings.user)
-
-    found = _with_runtime(run, as_json=as_json)
+    found, zone = _with_runtime(lambda rt: _people_and_zone(rt), as_json=as_json)
     if as_json:
         print(json.dumps([{"id": p.id, "name": p.name, "relation": p.relation, "location": p.location,
                            "last_mentioned_at": p.last_mentioned_at.isoformat() if p.last_mentioned_at else None,
@@ -210,6 +208,10 @@ def people_command(as_json: JsonOpt = False) -> None:
     table = Table("name", "relation", "lives in", "last mentioned", "last in touch")
     for p in found:
         table.add_row(escape(p.name), escape(p.relation or ""), escape(p.location or ""),
-                      f"{p.last_mentioned_at:%Y-%m-%d}" if p.last_mentioned_at else "",
-                      f"{p.last_contact_at:%Y-%m-%d}" if p.last_contact_at else "")
+                      f"{p.last_mentioned_at.astimezone(zone):%Y-%m-%d}" if p.last_mentioned_at else "",
+                      f"{p.last_contact_at.astimezone(zone):%Y-%m-%d}" if p.last_contact_at else "")
     out.print(table)
+
+
+async def _people_and_zone(rt: Runtime) -> tuple[list[Any], Any]:
+    return await rt.companion.memory.facts.people(rt.settings.user), rt.settings.zone()

@@ -108,7 +108,10 @@ class MemoryBook:
 
     async def edit(self, user_id: UserId, ref: str, new_text: str, *, at: datetime) -> MemoryItem:
         """Correct a memory's text; its index entries follow."""
-        text = clean_message(new_text, max_chars=4000)
+        try:
+            text = clean_message(new_text, max_chars=4000)
+        except InputError as e:
+            raise InputError(f"The new text can't be used: {e.message}", hint="Give the corrected text, 1 to 4,000 characters.") from e
         kind, item_id = _parse_ref(ref)
         mem = self.memory
         if kind == "f":

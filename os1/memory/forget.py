@@ -82,13 +82,17 @@ class Forgetter:
         if not words:
             return Selection()
 
+        whole = {w: re.compile(rf"\b{re.escape(w)}\b", re.I) for w in words}
+
         def q(conn: Connection) -> Selection:
             def matching(table: object) -> list[tuple[int, str]]:
                 t = table  # sqlalchemy Table
                 cond = [t.c.user_id == user_id]  # type: ignore[attr-defined]
                 for w in words:
                     cond.append(func.lower(t.c.text).contains(w))  # type: ignore[attr-defined]
-                return [(r.id, r.text) for r in conn.execute(select(t.c.id, t.c.text).where(*cond)).all()]  # type: ignore[attr-defined]
+                rows = conn.execute(select(t.c.id, t.c.text).where(*cond)).all()  # type: ignore[attr-defined]
+                # The SQL filter matches inside words ("Mark" in "market"); keep whole words only.
+                return [(r.id, r.text) for r in rows if all(whole[w].search(r.text) for w in words)]
 
             ex = [(i, t) for i, t in matching(messages) if i != exclude_exchange]
             fa = matching(facts)
@@ -100,38 +104,51 @@ class Forgetter:
 
         return await self.db.read(q)
 
+    def _expand(self, conn: Connection, user_id: UserId, sel: Selection) -> Selection:
+        """The whole cascade a selection brings with it (read only): replies, derived facts, citing reflections."""
+        ex_ids = set(sel.exchanges)
+        # OS1's reply to a forgotten message goes with it.
+        for i in sel.exchanges:
+            nxt = conn.execute(select(messages.c.id, messages.c.role).where(
+                messages.c.user_id == user_id, messages.c.id > i).order_by(messages.c.id).limit(1)).first()
+            role = conn.execute(select(messages.c.role).where(messages.c.id == i)).scalar()
+            if role == "user" and nxt is not None and nxt.role == "assistant":
+                ex_ids.add(nxt.id)
+        fact_ids = set(sel.facts)
+        if ex_ids:
+            fact_ids |= {r[0] for r in conn.execute(select(facts.c.id).where(
+                facts.c.user_id == user_id, facts.c.source_exchange_id.in_(ex_ids))).all()}
+        person_ids = set(sel.people)
+        if person_ids:
+            fact_ids |= {r[0] for r in conn.execute(select(facts.c.id).where(
+                facts.c.user_id == user_id, facts.c.person_id.in_(person_ids))).all()}
+        refl_ids = set(sel.reflections)
+        for kind, ids in (("exchange", ex_ids), ("fact", fact_ids)):
+            if ids:
+                refl_ids |= {r[0] for r in conn.execute(
+                    select(reflection_sources.c.reflection_id).join(
+                        reflections, reflections.c.id == reflection_sources.c.reflection_id).where(
+                        reflections.c.user_id == user_id, reflection_sources.c.item_kind == kind,
+                        reflection_sources.c.item_id.in_(ids))).all()}
+        texts = [r[0] for r in conn.execute(select(messages.c.text).where(messages.c.id.in_(ex_ids))).all()]
+        texts += [r[0] for r in conn.execute(select(facts.c.text).where(facts.c.id.in_(fact_ids))).all()]
+        texts += [r[0] for r in conn.execute(select(reflections.c.text).where(reflections.c.id.in_(refl_ids))).all()]
+        return Selection(tuple(sorted(ex_ids)), tuple(sorted(fact_ids)), tuple(sorted(refl_ids)),
+                         tuple(sorted(person_ids)), tuple(texts))
+
+    async def expand(self, user_id: UserId, sel: Selection) -> Selection:
+        """Everything `forget(sel)` would remove, without removing it (for previews)."""
+        return await self.db.read(lambda c: self._expand(c, user_id, sel))
+
     async def forget(self, user_id: UserId, sel: Selection) -> Forgotten:
         """Remove the selection and everything derived from it, in one transaction."""
         def tx(conn: Connection) -> Forgotten:
-            ex_ids = set(sel.exchanges)
-            # OS1's reply to a forgotten message goes with it.
-            for i in sel.exchanges:
-                nxt = conn.execute(select(messages.c.id, messages.c.role).where(
-                    messages.c.user_id == user_id, messages.c.id > i).order_by(messages.c.id).limit(1)).first()
-                role = conn.execute(select(messages.c.role).where(messages.c.id == i)).scalar()
-                if role == "user" and nxt is not None and nxt.role == "assistant":
-                    ex_ids.add(nxt.id)
-            fact_ids = set(sel.facts)
-            if ex_ids:
-                fact_ids |= {r[0] for r in conn.execute(select(facts.c.id).where(
-                    facts.c.user_id == user_id, facts.c.source_exchange_id.in_(ex_ids))).all()}
-            person_ids = set(sel.people)
-            if person_ids:
-                fact_ids |= {r[0] for r in conn.execute(select(facts.c.id).where(
-                    facts.c.user_id == user_id, facts.c.person_id.in_(person_ids))).all()}
-            refl_ids = set(sel.reflections)
-            for kind, ids in (("exchange", ex_ids), ("fact", fact_ids)):
-                if ids:
-                    refl_ids |= {r[0] for r in conn.execute(
-                        select(reflection_sources.c.reflection_id).where(
-                            reflection_sources.c.item_kind == kind, reflection_sources.c.item_id.in_(ids))).all()}
-            texts = [r[0] for r in conn.execute(select(messages.c.text).where(messages.c.id.in_(ex_ids))).all()]
-            texts += [r[0] for r in conn.execute(select(facts.c.text).where(facts.c.id.in_(fact_ids))).all()]
-            texts += [r[0] for r in conn.execute(select(reflections.c.text).where(reflections.c.id.in_(refl_ids))).all()]
+            full = self._expand(conn, user_id, sel)
+            ex_ids, fact_ids, refl_ids, person_ids = full.exchanges, full.facts, full.reflections, full.people
 
             # Later prompts repeat the notes stored with each message; drop notes that quote what goes.
             scrubbed = 0
-            probes = [t[:60] for t in texts if t.strip()]
+            probes = [t[:60] for t in full.previews if t.strip()]
             if probes:
                 rows = conn.execute(select(messages.c.id, messages.c.notes).where(
                     messages.c.user_id == user_id, messages.c.notes.is_not(None))).all()
@@ -140,6 +157,9 @@ class Forgetter:
                     conn.execute(update(messages).where(messages.c.id.in_(hit)).values(notes=None))
                     scrubbed = len(hit)
 
+            # People whose current 'lives_in' goes lose that location (or fall back to one that remains).
+            moved = {r.person_id for r in conn.execute(select(facts.c.person_id).where(
+                facts.c.id.in_(fact_ids), facts.c.attribute == "lives_in", facts.c.person_id.is_not(None))).all()}
             if refl_ids:
                 conn.execute(delete(reflections).where(reflections.c.user_id == user_id, reflections.c.id.in_(refl_ids)))
             if fact_ids:
@@ -149,8 +169,12 @@ class Forgetter:
                 conn.execute(delete(messages).where(messages.c.user_id == user_id, messages.c.id.in_(ex_ids)))
             if person_ids:
                 conn.execute(delete(people).where(people.c.user_id == user_id, people.c.id.in_(person_ids)))
-            return Forgotten(tuple(sorted(ex_ids)), tuple(sorted(fact_ids)), tuple(sorted(refl_ids)),
-                             tuple(sorted(person_ids)), scrubbed, tuple(texts))
+            for pid in moved - set(person_ids):
+                still = conn.execute(select(facts.c.value).where(
+                    facts.c.person_id == pid, facts.c.attribute == "lives_in", facts.c.valid_to.is_(None))
+                    .order_by(facts.c.id.desc()).limit(1)).scalar()
+                conn.execute(update(people).where(people.c.id == pid).values(location=still))
+            return Forgotten(ex_ids, fact_ids, refl_ids, person_ids, scrubbed, full.previews)
 
         return await self.db.write(tx)
 

@@ -63,6 +63,7 @@ def memory_router(rt: Runtime) -> APIRouter:
     async def _forget(selector: str, *, dry_run: bool) -> dict[str, Any]:
         sel = await rt.companion.memory.forgetter.select(user, selector)
         if dry_run:
+            sel = await rt.companion.memory.forgetter.expand(user, sel)
             return {"would_forget": {"exchanges": [f"e{i}" for i in sel.exchanges], "facts": [f"f{i}" for i in sel.facts],
                                      "reflections": [f"r{i}" for i in sel.reflections], "people": list(sel.people),
                                      "previews": list(sel.previews[:50])}}

@@ -308,8 +308,6 @@ def test_list_as_a_table_marks_what_is_no_longer_true(shared: tuple[Path, Seeded
     assert list(rows) == [s.mark, s.denver, s.ohio]  # newest first
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an unknown --kind exits 1 with type OS1Error, not 2 with InputError "
-                                       "(os1/cli_memory.py, memory_list)")
 def test_list_refuses_an_unknown_kind(shared: tuple[Path, Seeded]) -> None:
     error = error_of(memory(shared[0], "list", "--kind", "everything", "--json"), 2, "InputError")
     assert "everything" in error["message"] and error["hint"]
@@ -478,8 +476,6 @@ def test_forget_with_nothing_matching_changes_nothing(fresh: tuple[Path, Seeded]
     assert state(home) == before and refs_in(state(home, OTHER)) == s.other_refs()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: forgetting 'Mark' also forgets 'market' (substring match in "
-                                       "Forgetter.select, os1/memory/forget.py)")
 def test_forgetting_a_name_keeps_words_that_merely_contain_it(fresh: tuple[Path, Seeded]) -> None:
     home, s = fresh
     db = open_database(f"sqlite:///{home / 'os1.db'}")

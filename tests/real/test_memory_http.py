@@ -297,8 +297,6 @@ def test_forget_what_is_not_there_changes_nothing(start: Callable[..., Home]) ->
     assert state(home) == before and state(home, OTHER) == other_before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: dry_run lists only the selection, not the cascade forget removes "
-                                       "(OS1's reply, derived facts, citing reflections); os1/server/memory_routes.py _forget")
 def test_dry_run_says_everything_forget_would_remove(start: Callable[..., Home]) -> None:
     server, _, s = start()
     with server.client() as c:
@@ -308,8 +306,6 @@ def test_dry_run_says_everything_forget_would_remove(start: Callable[..., Home])
         assert set(preview[key]) == set(report[key]), key
 
 
-@pytest.mark.xfail(strict=True, reason="bug: forgetting a lives_in fact leaves people.location set to its value "
-                                       "(os1/memory/forget.py Forgetter.forget)")
 def test_forgetting_where_someone_lives_removes_it_from_people(start: Callable[..., Home]) -> None:
     server, _, s = start()
     with server.client() as c:
