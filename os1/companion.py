@@ -7,10 +7,12 @@ import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import UTC
 from pathlib import Path
 
 from . import prompts
 from .affect import read_emotion
+from .affect.mood import change_since_yesterday
 from .clock import Clock
 from .compose import TurnContext, anchored_window, compose, notes_block
 from .errors import InputError, ModelError
@@ -21,6 +23,8 @@ from .memory.learning import Learner, Memory
 from .memory.recall import Recaller
 from .models import ChatModel
 from .persona import choose_name, detect_companion_rename, detect_user_name
+from .persona.journal import Journal
+from .persona.self import SelfStore, load_persona
 from .safety import CRISIS_RESOURCES, FALLBACK_CRISIS_REPLY, screen
 from .types import (
     Emotion,
@@ -68,6 +72,8 @@ class Companion:
         self.memory = memory or Memory.open(store.db)
         self.learner = Learner(self.memory, model, clock)
         self.recaller = Recaller(store, self.memory.facts, self.memory.index)
+        self.self_store = SelfStore(store.db, load_persona(self.config.persona_file))
+        self.journal = Journal(store.db, self.self_store)
         self._user_locks: dict[UserId, asyncio.Lock] = {}
         self._replying = 0
         self._learning: asyncio.Task[None] | None = None
@@ -81,6 +87,19 @@ class Companion:
         # A reply always comes first: it cancels this task, and the message stays pending.
         while self._replying == 0 and await self.learner.step():
             pass
+        if self._replying == 0:
+            await self._journal_if_due()
+
+    async def _journal_if_due(self) -> None:
+        for user_id in await self.journal.users_due():
+            if self._replying:
+                return
+            profile = await self.store.profile(user_id)
+            try:
+                await self.journal.write(self.model, user_id, now=self.clock.now(), user_name=profile.user_name,
+                                         companion_name=profile.companion_name)
+            except ModelError:
+                return  # the model is unavailable: the entry is written next time
 
     async def _pause_learning(self) -> None:
         self._replying += 1
@@ -105,6 +124,7 @@ class Companion:
                 await self._learning
         while self._replying == 0 and await self.learner.step(backfill=False):
             pass
+        await self._journal_if_due()
 
     def _lock(self, user_id: UserId) -> asyncio.Lock:
         return self._user_locks.setdefault(user_id, asyncio.Lock())
@@ -169,7 +189,8 @@ class Companion:
             now = self.clock.now()
             profile = replace(profile, stage="asked_name")
             ctx = TurnContext(now, profile, None, (), (),
-                              (prompts.render("stage_new", companion_name=profile.companion_name),))
+                              (prompts.render("stage_new", companion_name=profile.companion_name),),
+                              await self.self_store.get(user_id, at=now))
             messages, _ = compose(ctx, prompts.render("opening"), notes=notes_block(ctx),
                                   budget_chars=self.config.budget_chars)
             text = ""
@@ -233,7 +254,10 @@ class Companion:
             instructions.append(prompts.render("safety_crisis"))
         elif safety.level == "concern":
             instructions.append(prompts.render("safety_other"))
-        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions))
+        me = await self.self_store.get(user_id, at=now)
+        mood_note = await change_since_yesterday(self.store.db, user_id, valence_now=emotion.valence, now=now,
+                                                 zone=now.tzinfo or UTC)
+        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note)
         notes = notes_block(ctx)
 
         # Remember what was said before the model is called: once acknowledged, it is never lost.

@@ -11,6 +11,7 @@ needs evaluating.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from . import prompts
 from .affect import guidance
 from .clock import part_of_day
 from .inputs import elide_middle
+from .persona.self import SelfModel
 from .types import Emotion, Exchange, Message, Profile, RecalledMemory
 
 
@@ -33,6 +35,10 @@ class TurnContext:
     history: Sequence[Exchange]
     instructions: Sequence[str] = ()
     """Extra instructions for this turn only (first meeting, safety)."""
+    self_model: SelfModel | None = None
+    """OS1's own state, interests and opinions (system prompt: changes only when it journals)."""
+    mood_note: str | None = None
+    """A change in the user's mood since yesterday, worth noticing."""
 
 
 def anchored_window(recent: Sequence[Exchange], total: int, size: int) -> list[Exchange]:
@@ -47,13 +53,31 @@ def anchored_window(recent: Sequence[Exchange], total: int, size: int) -> list[E
     return list(recent[max(0, start - first_ordinal):])
 
 
-def system_prompt(profile: Profile, now: datetime) -> str:
+def self_block(me: SelfModel | None) -> str:
+    if me is None:
+        return ""
+    lines = []
+    if me.traits:
+        lines.append("Your nature: " + ", ".join(me.traits) + ".")
+    if me.values:
+        lines.append("Your core values, which never change: " + "; ".join(me.values) + ".")
+    if me.interests:
+        lines.append("You're interested in: " + ", ".join(b.topic for b in me.interests[:6]) + ".")
+    if me.opinions:
+        lines.append("Some of your opinions: " + "; ".join(f"{b.topic}: {b.stance}" for b in me.opinions[:8]) + ".")
+    if me.mood:
+        lines.append(f"Your mood lately: {me.mood}. You're curious about {me.curious_about or 'them'}.")
+    return "\n".join(lines)
+
+
+def system_prompt(profile: Profile, now: datetime, me: SelfModel | None = None) -> str:
     user_ref = profile.user_name or "the person you're talking with"
     user_line = f"You are talking with {profile.user_name}." if profile.user_name else "You don't know their name yet."
-    return prompts.render(
+    text = prompts.render(
         "persona", companion_name=profile.companion_name or "OS1", user_ref=user_ref,
-        date_long=f"{now:%A} {now.day} {now:%B %Y}", user_line=user_line,
+        date_long=f"{now:%A} {now.day} {now:%B %Y}", user_line=user_line, self_block=self_block(me),
     )
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def notes_block(ctx: TurnContext) -> str:
@@ -61,6 +85,8 @@ def notes_block(ctx: TurnContext) -> str:
     emotion_line = ""
     if ctx.emotion is not None and ctx.emotion.label != "neutral":
         emotion_line = f"How they seem: {ctx.emotion.label} (valence {ctx.emotion.valence:+.1f}). {guidance(ctx.emotion)}"
+    if ctx.mood_note:
+        emotion_line = (emotion_line + "\n" + ctx.mood_note).strip()
     memory_block = ""
     if ctx.memories:
         lines = [f"- ({m.source}) {elide_middle(m.text, 400)[0]}" for m in ctx.memories]
@@ -83,7 +109,7 @@ def compose(ctx: TurnContext, user_text: str, *, notes: str, budget_chars: int) 
 
     `notes` is `notes_block(ctx)`, computed by the caller so it can be stored with the message.
     """
-    system = Message("system", system_prompt(ctx.profile, ctx.now))
+    system = Message("system", system_prompt(ctx.profile, ctx.now, ctx.self_model))
     room_for_user = max(500, budget_chars // 2)
     text, cut = elide_middle(user_text, room_for_user)
     final = Message("user", with_notes(notes, text))

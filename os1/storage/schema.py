@@ -104,3 +104,54 @@ embeddings = Table(
     Column("model", String(64), primary_key=True),
     Column("vector", LargeBinary(), nullable=False),
 )
+
+self_state = Table(
+    "self_state",
+    metadata,
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("mood", String(200)),
+    Column("curious_about", String(300)),
+    Column("persona_hash", String(64)),
+    Column("updated_at", DateTime(), nullable=False),
+)
+
+beliefs = Table(
+    "beliefs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("stance", Text(), nullable=False),
+    Column("weight", Float(), nullable=False, default=0.5),
+    Column("updated_at", DateTime(), nullable=False),
+)
+
+belief_changes = Table(
+    "belief_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("old_stance", Text()),
+    Column("new_stance", Text()),
+    Column("old_weight", Float()),
+    Column("new_weight", Float()),
+    Column("reason", Text(), nullable=False),
+    Column("journal_id", Integer),
+    Column("created_at", DateTime(), nullable=False),
+    Column("reverted_at", DateTime()),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("about_user", Text()),
+    Column("about_self", Text()),
+    Column("last_message_id", Integer),
+    Column("created_at", DateTime(), nullable=False),
+)
