@@ -14,6 +14,7 @@ from rich.table import Table
 
 from .cli_common import ModelOpt, _fail, _settings, err, out
 from .cli_memory import memory_app, people_command
+from .cli_self import journal_command, mood_command, self_app
 from .errors import ConfigError, InputError, OS1Error
 from .runtime import Runtime, open_runtime
 from .types import ReplyDone, SafetyNotice, TextDelta
@@ -322,6 +323,9 @@ def doctor(
 
 app.add_typer(memory_app, name="memory")
 app.command("people")(people_command)
+app.add_typer(self_app, name="self")
+app.command("mood")(mood_command)
+app.command("journal")(journal_command)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
 from .limits import BodyLimit
 from .memory_routes import memory_router
+from .self_routes import self_router
 
 log = logging.getLogger("os1.server")
 
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
             return
 
     app.include_router(memory_router(rt))
+    app.include_router(self_router(rt))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
