@@ -24,12 +24,14 @@ log = logging.getLogger("os1.persona")
 # Write an entry once this many new user messages have come in since the last one.
 JOURNAL_EVERY = 8
 
+# No maxLength on the long fields: llama.cpp turns maxLength into nested grammar rules, and at ~1,000
+# characters the sampler crashed (segfault, llama-cpp-python 0.3.36). Length is bounded by max_tokens.
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "entry": {"type": "string", "maxLength": 1200},
-        "learned_about_user": {"type": "string", "maxLength": 400},
-        "learned_about_self": {"type": "string", "maxLength": 300},
+        "entry": {"type": "string"},
+        "learned_about_user": {"type": "string"},
+        "learned_about_self": {"type": "string"},
         "mood": {"type": "string", "maxLength": 80},
         "curious_about": {"type": "string", "maxLength": 120},
         "opinion_updates": {"type": "array", "maxItems": 2, "items": {"type": "object", "properties": {

@@ -132,3 +132,18 @@ async def test_no_mood_note_without_a_real_change(sqlite_store, clock: FakeClock
     clock.advance(timedelta(days=1))
     await collect(companion.reply("u", "work was fine again"))
     assert "lighter" not in model.last_prompt[-1].content and "heavier" not in model.last_prompt[-1].content
+
+
+async def test_its_own_past_statements_come_back_so_it_stays_consistent(sqlite_store, clock: FakeClock) -> None:
+    model = ScriptedModel()
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(learn=False, history_turns=2))
+    model.enqueue("Honestly? I find free jazz exhausting, like a conversation where nobody listens.")
+    await collect(companion.reply("u", "Do you like free jazz?"))
+    for i in range(3):
+        clock.advance(timedelta(hours=1))
+        await collect(companion.reply("u", f"unrelated thing {i}"))
+    events = await collect(companion.reply("u", "Would you come to a free jazz concert with me?"))
+    recalled = [e for e in events if type(e).__name__ == "Recalled"][0]
+    mine = [m for m in recalled.memories if m.source.startswith("I said")]  # type: ignore[attr-defined]
+    assert mine and "exhausting" in mine[0].text
+    assert "exhausting" in model.last_prompt[-1].content
