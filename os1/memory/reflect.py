@@ -29,7 +29,7 @@ SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "text": {"type": "string", "maxLength": 300},
+                    "text": {"type": "string"},  # no long maxLength: see persona/journal.py
                     "sources": {"type": "array", "maxItems": 8, "items": {"type": "string", "maxLength": 12}},
                 },
                 "required": ["text", "sources"],
@@ -111,7 +111,7 @@ async def reflect(model: ChatModel, store: ReflectionStore, user_id: UserId, *, 
     prompt = prompts.render("reflect", companion_name=companion_name or "OS1", user_name=user_name or "them",
                             memories=listing)
     raw = await complete(model, [Message("user", prompt)],
-                         options=GenOptions(max_tokens=400, temperature=0.3, json_schema=SCHEMA))
+                         options=GenOptions(max_tokens=500, temperature=0.3, json_schema=SCHEMA))
     start, end = raw.find("{"), raw.rfind("}")
     try:
         data = json.loads(raw[start:end + 1]) if start >= 0 else {}
