@@ -75,6 +75,7 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+DENSE_QUERY_CHARS = 400
 log = logging.getLogger("os1.memory")
 
 _PAST = re.compile(
@@ -129,7 +130,10 @@ class Recaller:
         # People linking: 'Rachel' is also 'my sister', and the other way round, so the searches look for both.
         named = _named_people(query, await self.facts.people(user_id))[:3]
         aliases = _aliases(query, named)
-        dense_query = f"{query} ({', '.join(aliases)})" if aliases else query
+        # A long message costs the embedding model time in proportion; its start and end carry the gist.
+        dense_query = query if len(query) <= DENSE_QUERY_CHARS else \
+            f"{query[:DENSE_QUERY_CHARS // 2]} … {query[-DENSE_QUERY_CHARS // 2:]}"
+        dense_query = f"{dense_query} ({', '.join(aliases)})" if aliases else dense_query
         if aliases:
             lexical_query += " " + " ".join(aliases)
 

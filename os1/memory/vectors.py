@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -59,36 +59,6 @@ def from_blob(blob: bytes, dim: int) -> npt.NDArray[np.float32]:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32, copy=False)
 
 
-# Above this many rows a search first ranks by a 128-dimensional projection (principal components of the
-# user's own vectors), then re-scores the best APPROX_POOL exactly. The scan reads a third of the memory
-# (it is memory-bound: 150 MB at 100k x 384 float32); on e5 vectors the final top 30 matched the exact
-# one in 99.6% of places (bench/retrieval_bench.py measures it).
-APPROX_FROM = 30_000
-APPROX_DIM = 128
-APPROX_POOL = 300
-
-
-@dataclass(frozen=True)
-class _Approx:
-    mean: npt.NDArray[np.float32]
-    basis: npt.NDArray[np.float32]
-    """(dim, APPROX_DIM or fewer), orthonormal columns."""
-    proj: npt.NDArray[np.float32]
-    """(capacity, APPROX_DIM): each row's (vec - mean) @ basis."""
-    fitted_n: int
-
-
-def fit_approx(vecs: Vectors, live: npt.NDArray[np.intp], *, sample: int = 4096, seed: int = 0) -> _Approx:
-    """Principal components of a sample of the live rows, and every row [0, len(vecs)) projected on them."""
-    rng = np.random.default_rng(seed)
-    pick = live if len(live) <= sample else rng.choice(live, sample, replace=False)
-    mean = vecs[pick].mean(axis=0).astype(np.float32)
-    _, _, vt = np.linalg.svd(vecs[pick] - mean, full_matrices=False)
-    basis = np.ascontiguousarray(vt[:APPROX_DIM].T, dtype=np.float32)
-    proj = ((vecs - mean) @ basis).astype(np.float32)
-    return _Approx(mean, basis, proj, len(live))
-
-
 @dataclass
 class _Matrix:
     """One user's vectors: rows [0, n) are in use; a removed row keeps its place with kind -1 until compaction."""
@@ -100,10 +70,6 @@ class _Matrix:
     n: int = 0
     dead: int = 0
     pos: dict[tuple[int, int], int] = field(default_factory=dict)
-    approx: _Approx | None = None
-    layout: int = 0
-    """Changes when rows move (compaction): a projection fitted before then no longer fits."""
-    fitting: bool = False
 
     @classmethod
     def empty(cls, dim: int, capacity: int = 64) -> _Matrix:
@@ -127,20 +93,6 @@ class _Matrix:
     def live_rows(self) -> npt.NDArray[np.intp]:
         return np.flatnonzero(self.kinds[: self.n] != _DEAD)
 
-    def wants_fit(self) -> bool:
-        live = self.n - self.dead
-        return not self.fitting and live >= APPROX_FROM and (self.approx is None or live >= 2 * self.approx.fitted_n)
-
-    def install(self, fitted: _Approx, layout: int, rows: int) -> None:
-        """Take a projection fitted on rows [0, rows) off-thread; project rows added since."""
-        if layout != self.layout:
-            return
-        proj = np.zeros((len(self.ids), fitted.basis.shape[1]), np.float32)
-        proj[:rows] = fitted.proj[:rows]
-        if self.n > rows:
-            proj[rows:self.n] = (self.vecs[rows:self.n] - fitted.mean) @ fitted.basis
-        self.approx = _Approx(fitted.mean, fitted.basis, proj, fitted.fitted_n)
-
     def put(self, code: int, item_id: int, vec: npt.NDArray[np.float32]) -> None:
         row = self.pos.get((code, item_id))
         if row is None:
@@ -152,8 +104,6 @@ class _Matrix:
             self.pos[(code, item_id)] = row
             self.n += 1
         self.vecs[row] = vec
-        if self.approx is not None:
-            self.approx.proj[row] = (vec - self.approx.mean) @ self.approx.basis
 
     def _grow(self) -> None:
         # Into new arrays: a search running in another thread keeps the old ones.
@@ -165,10 +115,6 @@ class _Matrix:
         kinds = np.full(cap, _DEAD, np.int8)
         kinds[: self.n] = self.kinds[: self.n]
         self.vecs, self.ids, self.kinds = vecs, ids, kinds
-        if self.approx is not None:
-            proj = np.zeros((cap, self.approx.basis.shape[1]), np.float32)
-            proj[: self.n] = self.approx.proj[: self.n]
-            self.approx = replace(self.approx, proj=proj)
 
     def drop(self, code: int, item_ids: Iterable[int]) -> None:
         for item_id in item_ids:
@@ -182,10 +128,7 @@ class _Matrix:
     def _compact(self) -> None:
         keep = self.live_rows()
         self.vecs, self.ids, self.kinds = self.vecs[keep].copy(), self.ids[keep].copy(), self.kinds[keep].copy()
-        if self.approx is not None:
-            self.approx = replace(self.approx, proj=self.approx.proj[keep].copy())
         self.n, self.dead = len(keep), 0
-        self.layout += 1
         self.pos = {(int(c), int(i)): r for r, (c, i) in enumerate(zip(self.kinds, self.ids, strict=True))}
 
 
@@ -247,16 +190,6 @@ class VectorIndex:
         await self.db.write(tx)
         for (kind, item_id), v in zip(keys, vecs, strict=True):
             self._apply(user_id, ("put", _CODE[kind], [int(item_id)], v))
-        m = self._cache.get(user_id)
-        if m is not None and m.wants_fit():
-            # Crossing APPROX_FROM (or doubling since the last fit): fit off the event loop.
-            m.fitting = True
-            try:
-                layout, fitted_rows = m.layout, m.n
-                fitted = await asyncio.to_thread(fit_approx, m.vecs[:fitted_rows], m.live_rows())
-                m.install(fitted, layout, fitted_rows)
-            finally:
-                m.fitting = False
 
     async def remove(self, kind: MemoryKind, ids: Collection[int]) -> None:
         """Delete these items' vectors (every model) and forget them."""
@@ -306,13 +239,11 @@ class VectorIndex:
             if m is not None:  # another search loaded it meanwhile
                 return m
             kept = [r for r in rows if r.item_kind in _CODE]
-            vecs = (np.stack([from_blob(r.vector, dim) for r in kept]) if kept
-                    else np.zeros((0, dim), np.float32))
+            if kept and all(len(r.vector) == dim * 4 for r in kept):
+                vecs = np.frombuffer(b"".join(r.vector for r in kept), dtype="<f4").reshape(len(kept), dim)
+            else:
+                vecs = np.stack([from_blob(r.vector, dim) for r in kept]) if kept else np.zeros((0, dim), np.float32)
             m = _Matrix.of(dim, [_CODE[r.item_kind] for r in kept], [int(r.item_id) for r in kept], vecs)
-            if m.wants_fit():
-                m.install(await asyncio.to_thread(fit_approx, m.vecs[: m.n], m.live_rows()), m.layout, m.n)
-            if self._cache.get(user_id) is not None:
-                return self._cache[user_id]
             for op in self._pending.get(user_id, []):
                 _replay(m, op)
             self._cache[user_id] = m
@@ -357,7 +288,7 @@ class VectorIndex:
         if m.n == 0 or not filters:
             return [[] for _ in filters]
         # Take the arrays as they are now; appends and growth after this do not disturb the search.
-        snap = (m.vecs, m.ids, m.kinds, m.n, m.approx)
+        snap = (m.vecs, m.ids, m.kinds, m.n)
         prepared = [(f, [m.pos[(_CODE[k], i)] for k, i in f.exclude if (_CODE.get(k, -9), i) in m.pos]) for f in filters]
         if m.n < 20_000:  # below ~2 ms: not worth a thread hop
             return _top_many(snap, vec, prepared)
@@ -406,13 +337,10 @@ def _replay(m: _Matrix, op: tuple[str, int, Sequence[int], Vectors | None]) -> N
         m.drop(code, ids)
 
 
-def _top_many(snap: tuple[Vectors, npt.NDArray[np.int64], npt.NDArray[np.int8], int, _Approx | None],
-              q: npt.NDArray[np.float32], prepared: Sequence[tuple[Filter, list[int]]]) -> list[list[Hit]]:
-    vecs, ids, codes, n, approx = snap
-    q = q.astype(np.float32, copy=False)
-    # Exact scores for every row, or projected scores to pick candidates that are then scored exactly.
-    approximate = approx is not None and n > 2 * APPROX_POOL
-    first = approx.proj[:n] @ (approx.basis.T @ q) if approx is not None and approximate else vecs[:n] @ q
+def _top_many(snap: tuple[Vectors, npt.NDArray[np.int64], npt.NDArray[np.int8], int], q: npt.NDArray[np.float32],
+              prepared: Sequence[tuple[Filter, list[int]]]) -> list[list[Hit]]:
+    vecs, ids, codes, n = snap
+    all_scores = vecs[:n] @ q.astype(np.float32, copy=False)
     c, i = codes[:n], ids[:n]
     dead = c == _DEAD
     is_ex = c == _CODE["exchange"]
@@ -429,21 +357,11 @@ def _top_many(snap: tuple[Vectors, npt.NDArray[np.int64], npt.NDArray[np.int8], 
         if f.exchange_window is not None:
             lo, hi = f.exchange_window
             bad |= is_ex & ((i < lo) | (i > hi))
-        scores = np.where(bad, -np.inf, first)
+        scores = np.where(bad, -np.inf, all_scores)
         if excluded_rows:
             scores[excluded_rows] = -np.inf
-        if approximate:
-            pool = min(n, max(APPROX_POOL, 10 * f.limit))
-            rows = np.argpartition(-scores, pool - 1)[:pool]
-            rows = rows[np.isfinite(scores[rows])]
-            exact = vecs[rows] @ q
-        else:
-            rows, exact = np.arange(n), scores
-        k = min(f.limit, len(rows))
-        if k == 0:
-            out.append([])
-            continue
-        top = np.argpartition(-exact, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
-        top = top[np.argsort(-exact[top], kind="stable")]
-        out.append([(KINDS[int(c[rows[t]])], int(i[rows[t]]), float(exact[t])) for t in top if np.isfinite(exact[t])])
+        k = min(f.limit, n)
+        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        out.append([(KINDS[int(c[r])], int(i[r]), float(scores[r])) for r in top if np.isfinite(scores[r])])
     return out

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pytest
 from sqlalchemy import delete, func, select
 
 from os1.memory import SqlConversationStore
@@ -184,38 +183,3 @@ def test_hash_embedder_is_deterministic_and_normalised() -> None:
     sim = e.embed(["sister Denver", "pasta dinner"], kind="passage") @ b[0]
     assert sim[0] > sim[1]
 
-
-async def test_large_matrices_search_through_a_projection_then_exactly(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os1.memory.vectors as vectors
-
-    monkeypatch.setattr(vectors, "APPROX_FROM", 300)
-    monkeypatch.setattr(vectors, "APPROX_POOL", 40)
-    store = SqlConversationStore(db)
-    emb = HashEmbedder(dim=64)  # fewer dimensions than the projection keeps: candidates match the exact ones
-    await store.add_exchange("u", "user", "hello", at=T0)
-    words = ["apple", "river", "piano", "garden", "rocket", "winter", "coffee", "island", "violin", "desert", "maple"]
-    items = [("exchange", 5000 + n, f"{words[n % 11]} {words[(n * 7) % 11]} {words[(n // 11) % 11]} {n}") for n in range(700)]
-    first = VectorIndex(db, emb)
-    await first.add_many("u", items[:400], batch=100)  # type: ignore[arg-type]
-    m = first._cache.get("u")
-    assert m is None or m.approx is None  # nothing searched yet: no matrix loaded
-
-    index = VectorIndex(db, emb)
-    await index.search("u", "warm", limit=1)  # loads 400 rows: fitted at load
-    assert index._cache["u"].approx is not None and index._cache["u"].approx.fitted_n == 400
-    await index.add_many("u", items[400:], batch=100)  # type: ignore[arg-type]  # projected as they come; refit at 800
-    await index.remove("exchange", [5000 + n for n in range(0, 700, 3)])
-    kept = [it for it in items if (it[1] - 5000) % 3 != 0]
-
-    def exact(query: str, k: int) -> list[tuple[int, float]]:
-        q = emb.embed([query], kind="query")[0]
-        mat = emb.embed([t for _, _, t in kept], kind="passage")
-        return sorted(zip([i for _, i, _ in kept], (mat @ q).tolist(), strict=True), key=lambda p: -p[1])[:k]
-
-    for query in ("piano winter", "coffee island maple", "rocket 17"):
-        got = await index.search("u", query, limit=10)
-        want = exact(query, 10)
-        np.testing.assert_allclose([s for *_, s in got], [s for _, s in want], rtol=1e-4, atol=1e-6)
-        assert {i for _, i, _ in got} <= {i for i, _ in exact(query, 20)}
-    windowed = await index.search("u", "piano", limit=5, exchange_window=(5600, 5699))
-    assert windowed and all(5600 <= i <= 5699 for _, i, _ in windowed)
