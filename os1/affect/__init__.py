@@ -1,5 +1,6 @@
-"""Affect: reading how the user feels."""
+"""Affect: reading how the user feels (GoEmotions' 27 emotions + neutral, valence, arousal)."""
 
-from .reading import guidance, read_emotion
+from .classifier import LABELS
+from .reading import VALENCE_AROUSAL, EmotionReader, guidance, read_emotion, use_embedder
 
-__all__ = ["guidance", "read_emotion"]
+__all__ = ["LABELS", "VALENCE_AROUSAL", "EmotionReader", "guidance", "read_emotion", "use_embedder"]
