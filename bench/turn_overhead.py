@@ -61,7 +61,9 @@ def fill(db_url: str, n: int, start: datetime) -> None:
 async def measure(db_url: str, turns: int, now: datetime) -> list[float]:
     db = open_database(db_url)
     store = SqlConversationStore(db)
-    companion = Companion(store, ScriptedModel(default="Okay, tell me more."), FakeClock(now), CompanionConfig())
+    # Learning runs after the reply, while the person reads and types; back-to-back turns here would
+    # only measure cancelling it, so it is off: this is the reply path alone.
+    companion = Companion(store, ScriptedModel(default="Okay, tell me more."), FakeClock(now), CompanionConfig(learn=False))
     rng = random.Random(7)
     queries = corpus("dev")
     times = []

@@ -232,23 +232,28 @@ class Companion:
 
     async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         now = self.clock.now()
-        # Perceive.
-        emotion = await asyncio.to_thread(read_emotion, message)  # an embedding: keep the loop free
+        # Perceive. The emotion reading embeds the message (the slowest step before the model); it runs in a
+        # thread while the database work below goes on, and recall reuses the embedding from the cache.
+        reading = asyncio.ensure_future(asyncio.to_thread(read_emotion, message))
         safety = screen(message)
-        yield Perceived(emotion, safety)
         target = forget_request(message)
         if target is not None and safety.level == "none":
+            yield Perceived(await reading, safety)
             async for event in self._forget(user_id, target, session_id):
                 yield event
             return
-        profile, instructions = self._meeting_step(await self.profile(user_id), message)
+        size = self.config.history_turns
+        profile, total_before, recent = await asyncio.gather(
+            self.profile(user_id), self.store.count(user_id, live_only=True),
+            self.store.recent(user_id, size + size // 2, live_only=True))
+        emotion = await reading
+        yield Perceived(emotion, safety)
+        profile, instructions = self._meeting_step(profile, message)
 
         # Recall what is older than the window the prompt already carries.
-        size = self.config.history_turns
-        total_before = await self.store.count(user_id, live_only=True)
-        history = anchored_window(await self.store.recent(user_id, size + size // 2, live_only=True), total_before, size)
+        history = anchored_window(recent, total_before, size)
         memories = await self.recaller.recall(user_id, message, now=now, limit=self.config.recall_limit,
-                                before_id=history[0].id if history else None)
+                                              before_id=history[0].id if history else None)
 
         if safety.level == "crisis":
             instructions.append(prompts.render("safety_crisis"))

@@ -136,10 +136,18 @@ class SelfStore:
     def __init__(self, db: Database, persona: Persona) -> None:
         self.db = db
         self.persona = persona
+        self._cache: dict[UserId, SelfModel] = {}
 
     async def get(self, user_id: UserId, *, at: datetime) -> SelfModel:
-        """The self, seeded from the persona file on first use and when the file has changed."""
-        return await self.db.write(lambda c: self._get(c, user_id, at))
+        """The self, seeded from the persona file on first use and when the file has changed.
+
+        Read on every turn: served from memory once loaded (this store makes every change to it)."""
+        cached = self._cache.get(user_id)
+        if cached is not None:
+            return cached
+        me = await self.db.write(lambda c: self._get(c, user_id, at))
+        self._cache[user_id] = me
+        return me
 
     def _get(self, conn: Connection, user_id: UserId, at: datetime) -> SelfModel:
         p = self.persona
@@ -229,7 +237,11 @@ class SelfStore:
                                                              belief_changes.c.id > before)).all()
             return [_change(r) for r in rows]
 
-        return await self.db.write(tx)
+        self._cache.pop(user_id, None)
+        try:
+            return await self.db.write(tx)
+        finally:
+            self._cache.pop(user_id, None)
 
     async def changes(self, user_id: UserId, limit: int = 200) -> list[Change]:
         q = select(belief_changes).where(belief_changes.c.user_id == user_id).order_by(belief_changes.c.id.desc()).limit(limit)
@@ -258,4 +270,7 @@ class SelfStore:
                          .values(reverted_at=_utc_naive(at)))
             return _change(conn.execute(select(belief_changes).where(belief_changes.c.id == change_id)).one())
 
-        return await self.db.write(tx)
+        try:
+            return await self.db.write(tx)
+        finally:
+            self._cache.pop(user_id, None)
