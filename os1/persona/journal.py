@@ -3,8 +3,10 @@ itself, and how it is changing; growth it proposes goes through SelfStore's boun
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -105,7 +107,7 @@ class Journal:
             interests=", ".join(b.topic for b in me.interests) or "none yet", mood=me.mood, conversation=convo,
         )
         raw = await complete(model, [Message("user", prompt)],
-                             options=GenOptions(max_tokens=600, temperature=0.7, json_schema=SCHEMA))
+                             options=GenOptions(max_tokens=700, temperature=0.5, json_schema=SCHEMA))
         data = _parse(raw)
         entry_text = str(data.get("entry") or "").strip()
         if not entry_text:
@@ -140,11 +142,28 @@ class Journal:
 
 
 def _parse(raw: str) -> dict[str, Any]:
+    """The model's JSON; when it ran out of tokens mid-object, whatever complete string fields it wrote."""
     start, end = raw.find("{"), raw.rfind("}")
-    if start < 0 or end <= start:
-        return {}
-    try:
-        data = json.loads(raw[start:end + 1])
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    if start >= 0 and end > start:
+        try:
+            data = json.loads(raw[start:end + 1])
+            if isinstance(data, dict):
+                return data
+        except ValueError:
+            pass
+    salvaged: dict[str, Any] = {}
+    for m in re.finditer(r'"(entry|learned_about_user|learned_about_self|mood|curious_about)"\s*:\s*"((?:[^"\\]|\\.)*)"', raw):
+        try:
+            salvaged[m.group(1)] = json.loads(f'"{m.group(2)}"')
+        except ValueError:
+            continue
+    if "entry" not in salvaged:
+        # A long entry cut off mid-string: keep its complete sentences.
+        tail = re.search(r'"entry"\s*:\s*"((?:[^"\\]|\\.)*)$', raw, re.S)
+        if tail:
+            text = tail.group(1)
+            cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+            if cut > 10:
+                with contextlib.suppress(ValueError):
+                    salvaged["entry"] = json.loads(f'"{text[:cut + 1]}"')
+    return salvaged

@@ -147,3 +147,13 @@ async def test_its_own_past_statements_come_back_so_it_stays_consistent(sqlite_s
     mine = [m for m in recalled.memories if m.source.startswith("I said")]  # type: ignore[attr-defined]
     assert mine and "exhausting" in mine[0].text
     assert "exhausting" in model.last_prompt[-1].content
+
+
+def test_a_journal_cut_off_by_the_token_limit_keeps_its_complete_sentences() -> None:
+    from os1.persona.journal import _parse
+
+    cut = _parse('{"entry": "Today was good. We talked about Rachel. She moved to Denver and he mis')
+    assert cut["entry"] == "Today was good. We talked about Rachel."
+    partial = _parse('{"entry": "Short.", "mood": "calm", "opinion_updates": [{"topic": "x", "sta')
+    assert partial == {"entry": "Short.", "mood": "calm"}
+    assert _parse("no json at all") == {}
