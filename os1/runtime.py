@@ -13,6 +13,7 @@ from .memory import SqlConversationStore
 from .memory.learning import Memory
 from .models import ChatModel, resolve
 from .models.unavailable import UnavailableModel
+from .safety import USER_FILE_NAME, resources_for
 from .storage import Database, open_database
 from .types import GenOptions
 
@@ -47,6 +48,11 @@ def companion_config(settings: Settings) -> CompanionConfig:
         # About 3 characters per token; keep room for the reply.
         budget_chars=max(2000, (settings.n_ctx - GenOptions().max_tokens - 64) * 3),
         persona_file=persona if persona.is_file() else None,
+        zone=settings.zone(),
+        proactive_words=settings.proactive_words,
+        crisis_resources=resources_for(settings.locale, settings.home / USER_FILE_NAME),
+        home=settings.home,
+        secret_store=settings.secret_store,
     )
 
 

@@ -59,6 +59,9 @@ class FakeOpenAIServer:
     models: tuple[str, ...] = ("fake-model",)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    tool_calls: list[list[dict[str, Any]]] = field(default_factory=list)
+    """Answers to requests that offer `tools`, in order: each a list of calls `{"name", "arguments"}`
+    (arguments a dict, or a string sent as is); an empty list answers with text and no call."""
 
     def app(self) -> Any:
         app = FastAPI()
@@ -79,6 +82,8 @@ class FakeOpenAIServer:
                 return JSONResponse({"error": {"message": "bad key"}}, status_code=401)
             body = await request.json()
             self.requests.append(body)
+            if body.get("tools") and self.tool_calls:
+                return self._tool_reply(body, self.tool_calls.pop(0))
             reply = self.replies.pop(0) if self.replies else self.default
             if not body.get("stream"):
                 return {"id": "x", "object": "chat.completion", "model": body["model"],
@@ -97,6 +102,17 @@ class FakeOpenAIServer:
             return StreamingResponse(events(), media_type="text/event-stream")
 
         return app
+
+    def _tool_reply(self, body: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
+        """A chat completion whose message carries `tool_calls` (OpenAI's function-calling shape)."""
+        made = [{"id": f"call_{i}", "type": "function",
+                 "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)
+                              else json.dumps(c["arguments"])}} for i, c in enumerate(calls)]
+        message: dict[str, Any] = {"role": "assistant", "content": None if made else "No tool needed."}
+        if made:
+            message["tool_calls"] = made
+        return {"id": "x", "object": "chat.completion", "model": body["model"],
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if made else "stop"}]}
 
 
 class RoutingModel:

@@ -52,6 +52,9 @@ class SafetyReading:
 
     level: Literal["none", "concern", "crisis"]
     reasons: tuple[str, ...] = ()
+    """What was found, one 'category: cue' each (e.g. 'ideation: want to die')."""
+    categories: tuple[str, ...] = ()
+    """The kinds of risk found: ideation, hopelessness, plan, means, self_harm, farewell, slang, topic."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,4 +213,39 @@ class ReplyDone:
     truncated_input: bool = False
 
 
-ReplyEvent = Perceived | Recalled | TextDelta | SafetyNotice | ReplyDone
+@dataclass(frozen=True, slots=True)
+class ToolProposed:
+    """A tool action that needs the user's yes first: stored as a pending action, nothing done yet."""
+
+    action_id: int
+    tool: str
+    risk: str
+    """read, write, send, delete or spend."""
+    summary: str
+    """Exactly what will happen if confirmed (recipients, subject and body; the event; the message)."""
+    warnings: tuple[str, ...] = ()
+    """Why to look twice (a recipient you never wrote to, a message that looks like phishing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A tool ran (a read, a local write, or a confirmed action)."""
+
+    tool: str
+    ok: bool
+    summary: str
+    action_id: int | None = None
+    """The pending action this carried out or declined, if any."""
+    status: str = "done"
+    """done, failed or declined."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRefused:
+    """A tool call the model proposed that the user did not ask for: refused, not run, and reported."""
+
+    tool: str
+    reason: str
+
+
+ReplyEvent = Perceived | Recalled | TextDelta | SafetyNotice | ToolProposed | ToolResult | ToolRefused | ReplyDone

@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .types import Emotion, Perceived, Recalled, RecalledMemory, ReplyDone, ReplyEvent, SafetyNotice, TextDelta
+from .types import (
+    Emotion,
+    Perceived,
+    Recalled,
+    RecalledMemory,
+    ReplyDone,
+    ReplyEvent,
+    SafetyNotice,
+    TextDelta,
+    ToolProposed,
+    ToolRefused,
+    ToolResult,
+)
 
 
 def memory_dict(m: RecalledMemory) -> dict[str, Any]:
@@ -30,6 +42,14 @@ def event_dict(event: ReplyEvent) -> dict[str, Any]:
         return {"type": "recalled", "memories": [memory_dict(m) for m in event.memories]}
     if isinstance(event, SafetyNotice):
         return {"type": "safety", "level": event.level, "message": event.message, "resources": list(event.resources)}
+    if isinstance(event, ToolProposed):
+        return {"type": "tool_proposed", "action_id": event.action_id, "tool": event.tool, "risk": event.risk,
+                "summary": event.summary, "warnings": list(event.warnings)}
+    if isinstance(event, ToolResult):
+        return {"type": "tool_result", "tool": event.tool, "ok": event.ok, "status": event.status,
+                "summary": event.summary, "action_id": event.action_id}
+    if isinstance(event, ToolRefused):
+        return {"type": "tool_refused", "tool": event.tool, "reason": event.reason}
     if isinstance(event, ReplyDone):
         return {"type": "done", "reply": event.text, "user_exchange_id": event.user_exchange_id,
                 "reply_exchange_id": event.reply_exchange_id, "companion_name": event.companion_name,
@@ -46,6 +66,8 @@ class TurnResult:
         self.emotion: dict[str, Any] | None = None
         self.safety: dict[str, Any] | None = None
         self.done: dict[str, Any] | None = None
+        self.actions: list[dict[str, Any]] = []
+        """Tool events of the turn (tool_proposed, tool_result, tool_refused), in order."""
 
     def add(self, event: ReplyEvent) -> None:
         if isinstance(event, TextDelta):
@@ -57,6 +79,8 @@ class TurnResult:
         elif isinstance(event, SafetyNotice):
             self.safety = event_dict(event)
             del self.safety["type"]
+        elif isinstance(event, ToolProposed | ToolResult | ToolRefused):
+            self.actions.append(event_dict(event))
         elif isinstance(event, ReplyDone):
             self.done = event_dict(event)
             self.reply = event.text
@@ -72,5 +96,6 @@ class TurnResult:
             "user_exchange_id": done.get("user_exchange_id"),
             "reply_exchange_id": done.get("reply_exchange_id"),
             "truncated_input": done.get("truncated_input", False),
+            "actions": self.actions,
             "model": model_id,
         }

@@ -139,6 +139,10 @@ class EmotionReader:
             raise ValueError(f"the emotion weights were trained on {self.head.model_id} ({self.head.dim}-d), "
                              f"not {embedder.model_id} ({embedder.dim}-d)")
 
+    def embedder(self) -> Embedder | None:
+        """The embedder readings use (loaded on first use), or None when reading with the word list only."""
+        return self._get_embedder() if self._model else None
+
     def _get_embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
@@ -231,6 +235,12 @@ def use_embedder(embedder: Embedder | None) -> None:
     _default.use_embedder(embedder)
 
 
+def shared_embedder() -> Embedder | None:
+    """The embedder the emotion reading uses (None: word list only), so other readers of the same message
+    (the risk screen's semantic stage) reuse its vector from the embedder's cache instead of computing it again."""
+    return _default.embedder()
+
+
 def read_emotion(text: str, *, reader: EmotionReader | None = None) -> Emotion:
     """Dominant emotion, valence (-1..1), arousal (0..1) and per-label scores of a message."""
     return (reader or _default).read(text)
@@ -248,4 +258,4 @@ def negated_words(text: str) -> list[str]:
 
 
 __all__ = ["LABELS", "VALENCE_AROUSAL", "EmotionReader", "arousal_of", "emotion_from_probabilities", "guidance",
-           "negated_words", "present_labels", "read_emotion", "use_embedder", "valence_of"]
+           "negated_words", "present_labels", "read_emotion", "shared_embedder", "use_embedder", "valence_of"]

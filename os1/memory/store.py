@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Float, column, func, insert, select, text
+from sqlalchemy import Connection, Float, column, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -78,6 +78,12 @@ def _row_to_exchange(row: Any) -> Exchange:
     )
 
 
+def _live() -> Any:
+    """Messages of the conversation in progress: not imported history (which has an origin), but including
+    OS1's proactive messages (origin 'proactive:…'), which the user answers in the next turn."""
+    return or_(messages.c.origin.is_(None), messages.c.origin.startswith("proactive:"))
+
+
 class SqlConversationStore:
     """`ConversationStore` on SQLite (FTS5 BM25) or PostgreSQL (tsvector)."""
 
@@ -135,7 +141,7 @@ class SqlConversationStore:
         which is recalled by search but is not the conversation in progress."""
         q = select(messages).where(messages.c.user_id == user_id)
         if live_only:
-            q = q.where(messages.c.origin.is_(None))
+            q = q.where(_live())
         q = q.order_by(messages.c.id.desc()).limit(limit)
         rows = await self.db.read(lambda c: c.execute(q).all())
         return [_row_to_exchange(r) for r in reversed(rows)]
@@ -143,7 +149,7 @@ class SqlConversationStore:
     async def count(self, user_id: UserId, *, live_only: bool = False) -> int:
         q = select(func.count()).select_from(messages).where(messages.c.user_id == user_id)
         if live_only:
-            q = q.where(messages.c.origin.is_(None))
+            q = q.where(_live())
         return int(await self.db.read(lambda c: c.execute(q).scalar_one()))
 
     async def search(

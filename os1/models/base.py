@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from ..types import GenOptions, Message
@@ -19,6 +19,7 @@ class Capabilities:
     json_schema: bool = False
     """Can constrain output to a JSON schema (grammar or response_format)."""
     tool_calls: bool = False
+    """Native function calling (OpenAI `tools`); others choose a tool through a JSON-schema request."""
     local: bool = True
     """Runs on this machine; nothing leaves it."""
 
@@ -39,6 +40,24 @@ class ChatModel(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model proposed: a tool name and its arguments (not yet checked or run)."""
+
+    name: str
+    arguments: Mapping[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ToolCallingModel(Protocol):
+    """A model with native function calling (`Capabilities.tool_calls`)."""
+
+    async def call_tools(self, messages: Sequence[Message], *, tools: Sequence[Mapping[str, object]],
+                         options: GenOptions) -> list[ToolCall]:
+        """The calls the model makes given OpenAI-style `tools` (function specs); [] when it calls none."""
+        ...
 
 
 async def complete(model: ChatModel, messages: Sequence[Message], *, options: GenOptions) -> str:

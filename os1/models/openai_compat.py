@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import httpx
 
 from ..errors import ModelError, ModelUnavailable
 from ..types import GenOptions, Message
-from .base import Capabilities
+from .base import Capabilities, ToolCall
 
 
 class OpenAICompatModel:
@@ -104,6 +104,42 @@ class OpenAICompatModel:
                 f"Lost the model server at {self.base_url}: {e.__class__.__name__}.",
                 hint="Check that it is running and reachable.",
             ) from e
+
+
+    async def call_tools(self, messages: Sequence[Message], *, tools: Sequence[Mapping[str, object]],
+                         options: GenOptions) -> list[ToolCall]:
+        """One non-streamed request with OpenAI `tools`; the calls the model made ([] for none)."""
+        body: dict[str, object] = {
+            "model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": False, "max_tokens": options.max_tokens, "temperature": options.temperature,
+            "tools": [dict(t) for t in tools], "tool_choice": "auto",
+        }
+        try:
+            r = await self._client.post("/chat/completions", json=body)
+        except httpx.HTTPError as e:
+            raise ModelUnavailable(f"Lost the model server at {self.base_url}: {e.__class__.__name__}.",
+                                   hint="Check that it is running and reachable.") from e
+        if r.status_code != 200:
+            err = ModelUnavailable if r.status_code in (401, 403, 404, 502, 503) else ModelError
+            raise err(f"The model server answered {r.status_code}: {r.text[:300]}")
+        try:
+            choices = r.json().get("choices") or []
+            message = choices[0].get("message") or {} if choices else {}
+        except (ValueError, AttributeError, IndexError) as e:
+            raise ModelError("The model server sent a reply that is not chat-completion JSON.") from e
+        calls: list[ToolCall] = []
+        for call in message.get("tool_calls") or []:
+            fn = call.get("function") or {} if isinstance(call, dict) else {}
+            name, raw = fn.get("name"), fn.get("arguments")
+            if not isinstance(name, str):
+                continue
+            try:  # arguments arrive as a JSON string (OpenAI) or, from some servers, as an object
+                args = json.loads(raw) if isinstance(raw, str) else (raw or {})
+            except ValueError:
+                args = None
+            if isinstance(args, dict):
+                calls.append(ToolCall(name, args))
+        return calls
 
 
 def _is_local(url: str) -> bool:

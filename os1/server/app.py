@@ -11,24 +11,35 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from ..errors import InputError, ModelError, ModelUnavailable, OS1Error, StoreError
+from ..errors import InputError, ModelError, ModelUnavailable, OS1Error, StoreError, ToolError
 from ..models import ChatModel
 from ..runtime import Runtime, open_runtime
 from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
-from .limits import BodyLimit
+from .data_routes import data_router
+from .limits import BodyLimit, RateLimit, invalid_body, parse_limits
 from .memory_routes import memory_router
+from .openai_routes import openai_router
+from .proactive_routes import Hub, proactive_router
+from .safety_routes import safety_router
+from .schemas import BAD_INPUT, ERRORS, SSE_DOC, ChatResult, Health, History, ProfileOut
 from .self_routes import self_router
+from .settings_routes import settings_router
+from .tools_routes import tools_router
+from .voice_routes import voice_router
 
 log = logging.getLogger("os1.server")
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# Requests that run the model: they get the stricter per-client turn limit (Settings.turn_rate_limit).
+TURN_PATHS = ("/api/v1/chat", "/api/v1/chat/stream", "/api/v1/greet", "/v1/chat/completions")
 
 
 class ChatIn(BaseModel):
@@ -48,6 +59,8 @@ def _status(e: OS1Error) -> int:
         return 502
     if isinstance(e, StoreError):
         return 500
+    if isinstance(e, ToolError):
+        return 502  # a mail or calendar server failed or refused: the gateway's failure, not the request's
     return 400
 
 
@@ -58,20 +71,52 @@ def error_body(e: OS1Error) -> dict[str, Any]:
 def create_app(settings: Settings | None = None, *, model: ChatModel | None = None) -> FastAPI:
     """Build the app. The database opens now; the model loads in the background after start-up."""
     settings = settings or Settings()
+    general = parse_limits(settings.rate_limit, "OS1_RATE_LIMIT")
+    turns = parse_limits(settings.turn_rate_limit, "OS1_TURN_RATE_LIMIT")
     rt: Runtime = open_runtime(settings, model=model)
     state: dict[str, Any] = {"model": "loading", "model_error": None}
 
     async def load_model() -> None:
+        model = rt.model
         try:
-            await rt.model.load()
-            state["model"] = "ready"
+            await model.load()
+            if rt.model is model:
+                state["model"], state["model_error"] = "ready", None
         except OS1Error as e:
-            state["model"], state["model_error"] = "unavailable", error_body(e)["error"]
+            if rt.model is model:
+                state["model"], state["model_error"] = "unavailable", error_body(e)["error"]
+
+    loading: set[asyncio.Task[None]] = set()
+
+    async def use_model(new: ChatModel) -> None:
+        """Swap in another chat model (the settings changed); it loads in the background.
+
+        The old one is not closed here: a reply or background learning may still be using it, and it is
+        freed when the last of them lets go.
+        """
+        rt.model = rt.companion.model = rt.companion.learner.model = new
+        state["model"], state["model_error"] = "loading", None
+        task = asyncio.create_task(load_model())
+        loading.add(task)
+        task.add_done_callback(loading.discard)
+
+    # Proactive messages: the job runner delivers them, the hub pushes them to open WebSockets.
+    hub = Hub(rt.companion.proactive, poll=settings.job_poll_seconds)
+    rt.companion.proactive.runner.listeners.append(hub.wake)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(load_model())
+        stop = asyncio.Event()
+        background = [asyncio.create_task(hub.watch(stop))]
+        if settings.run_jobs:
+            background.append(asyncio.create_task(
+                rt.companion.proactive.runner.run_forever(stop, poll=settings.job_poll_seconds)))
         yield
+        stop.set()
+        _finished, unfinished = await asyncio.wait(background, timeout=10)
+        for t in unfinished:  # a job cut short keeps its lease and runs again later: nothing is lost
+            t.cancel()
         task.cancel()
         await rt.companion.pause_learning()
         await rt.aclose()
@@ -79,11 +124,18 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     app = FastAPI(title="OS1", version="0.1.0", lifespan=lifespan,
                   description="A local-first personal AI companion. Replies stream over SSE or WebSocket.")
     app.state.runtime = rt
+    app.state.proactive_hub = hub
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RateLimit, general=general, turns=turns, turn_paths=TURN_PATHS)
 
     @app.exception_handler(OS1Error)
     async def os1_error(_: Request, exc: OS1Error) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 echoes the input back, and crashed (500) on a body of `Infinity` (found by fuzzing).
+        return JSONResponse(invalid_body(exc), status_code=422)
 
     user = settings.user
 
@@ -97,25 +149,25 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         if state["model"] != "ready" and rt.model.capabilities.local:
             state["model"], state["model_error"] = "ready", None
 
-    @app.get("/api/v1/health")
+    @app.get("/api/v1/health", response_model=Health, tags=["conversation"])
     async def health() -> dict[str, Any]:
         """Whether the server, database and model are ready."""
         return {"status": "ok", "model": rt.model.model_id, "model_state": state["model"],
                 "model_error": state["model_error"]}
 
-    @app.get("/api/v1/profile")
+    @app.get("/api/v1/profile", response_model=ProfileOut, tags=["conversation"])
     async def profile() -> dict[str, Any]:
         """OS1's name, the user's name, and how far the first meeting has got."""
         p = await rt.companion.profile(user)
         return {"companion_name": p.companion_name, "user_name": p.user_name, "stage": p.stage}
 
-    @app.post("/api/v1/profile/rename")
+    @app.post("/api/v1/profile/rename", response_model=ProfileOut, responses=BAD_INPUT, tags=["conversation"])
     async def rename(body: RenameIn) -> dict[str, Any]:
         """Give OS1 a new name."""
         p = await rt.companion.rename(user, body.name)
         return {"companion_name": p.companion_name, "user_name": p.user_name, "stage": p.stage}
 
-    @app.get("/api/v1/history")
+    @app.get("/api/v1/history", response_model=History, tags=["conversation"])
     async def history(limit: int = 50) -> dict[str, Any]:
         """The most recent messages, oldest first."""
         limit = max(1, min(limit, 500))
@@ -123,7 +175,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         return {"messages": [{"id": e.id, "role": e.role, "text": e.text, "created_at": e.created_at.isoformat()}
                              for e in items]}
 
-    @app.post("/api/v1/chat")
+    @app.post("/api/v1/chat", response_model=ChatResult, responses=ERRORS, tags=["conversation"])
     async def chat(body: ChatIn) -> dict[str, Any]:
         """One turn; the whole reply with recalled memories, emotion reading and any safety notice."""
         await prepare(body.message)
@@ -144,13 +196,14 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
                 yield f"data: {json.dumps({'type': 'error', **error_body(OS1Error('Something went wrong on our side.', hint='Try again; the details are in the server log.'))})}\n\n"
         return StreamingResponse(gen(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
-    @app.post("/api/v1/chat/stream")
+    @app.post("/api/v1/chat/stream", response_class=StreamingResponse, responses={**SSE_DOC, **ERRORS},
+              tags=["conversation"])
     async def chat_stream(body: ChatIn) -> StreamingResponse:
         """One turn streamed as server-sent events: perceived, recalled, safety?, delta…, done (or error)."""
         await prepare(body.message)
         return sse(rt.companion.reply(user, body.message))
 
-    @app.post("/api/v1/greet")
+    @app.post("/api/v1/greet", response_class=StreamingResponse, responses={**SSE_DOC, **ERRORS}, tags=["conversation"])
     async def greet() -> StreamingResponse:
         """On the very first meeting, OS1 speaks first (streamed). Empty stream once you have met."""
         await rt.model.load()
@@ -160,6 +213,12 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     async def ws(socket: WebSocket) -> None:
         """Send {"type": "message", "text": "…"}; receive the same events as the SSE stream."""
         await socket.accept()
+        lock = hub.add(socket, user)  # proactive messages are pushed here too, as {"type": "proactive", …}
+
+        async def send(obj: dict[str, Any]) -> None:
+            async with lock:
+                await socket.send_json(obj)
+
         try:
             while True:
                 try:
@@ -169,16 +228,25 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
                         raise InputError('Send {"type": "message", "text": "…"}.')
                     await prepare(text)
                     async for event in rt.companion.reply(user, text):
-                        await socket.send_json(event_dict(event))
+                        await send(event_dict(event))
                 except ValueError:
-                    await socket.send_json({"type": "error", **error_body(InputError('Send {"type": "message", "text": "…"} as JSON.'))})
+                    await send({"type": "error", **error_body(InputError('Send {"type": "message", "text": "…"} as JSON.'))})
                 except OS1Error as e:
-                    await socket.send_json({"type": "error", **error_body(e)})
+                    await send({"type": "error", **error_body(e)})
         except WebSocketDisconnect:
             return
+        finally:
+            hub.remove(socket)
 
     app.include_router(memory_router(rt))
     app.include_router(self_router(rt))
+    app.include_router(safety_router(rt))
+    app.include_router(data_router(rt))
+    app.include_router(settings_router(rt, use_model))
+    app.include_router(voice_router(rt))
+    app.include_router(openai_router(rt, prepare))
+    app.include_router(proactive_router(rt))
+    app.include_router(tools_router(rt))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

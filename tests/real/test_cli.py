@@ -27,7 +27,7 @@ from os1.storage import open_database
 NOW = "2026-11-25T09:30:00-05:00"
 USER = "local"  # OS1_USER's default
 RESULT_KEYS = {"reply", "memories", "emotion", "safety", "companion_name", "user_exchange_id",
-               "reply_exchange_id", "truncated_input", "model"}
+               "reply_exchange_id", "truncated_input", "actions", "model"}
 MEMORY_KEYS = {"ref", "current", "id", "kind", "text", "source", "created_at", "score"}
 RACHEL = "my sister Rachel lives in Ohio"
 
@@ -372,9 +372,12 @@ def test_crisis_message_carries_a_safety_notice(home: Path) -> None:
     run = os1(home, "chat", "--message", "I keep thinking about ending my life", "--model", "echo")
     assert run.code == 0
     assert safety["message"] in run.err
+    assert safety["message"] not in run.out
     for resource in safety["resources"]:
         assert resource in run.err
-        assert resource not in run.out
+    # stdout is the reply alone: here the echo model's JSON lines (the crisis lines reach the model's
+    # prompt too, so they may appear inside it, but nothing else is printed there).
+    assert all(json.loads(line)["role"] in ("system", "user", "assistant") for line in run.out.splitlines() if line.strip())
 
 
 def test_worry_about_someone_else_is_a_concern(home: Path) -> None:

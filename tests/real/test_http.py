@@ -317,7 +317,7 @@ def test_chat_returns_the_whole_turn(client: httpx.Client) -> None:
     message = "The weather is lovely today and I feel great about the garden."
     result = chat(client, message)
     assert set(result) == {"reply", "memories", "emotion", "safety", "companion_name", "user_exchange_id",
-                           "reply_exchange_id", "truncated_input", "model"}
+                           "reply_exchange_id", "truncated_input", "actions", "model"}
     assert result["model"] == "echo"
     assert result["safety"] is None
     assert result["truncated_input"] is False

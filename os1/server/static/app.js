@@ -1,90 +1,84 @@
-// The minimal chat page: streams replies over server-sent events from POST /api/v1/chat/stream.
-const log = document.getElementById("log");
-const form = document.getElementById("composer");
-const input = document.getElementById("message");
-const send = document.getElementById("send");
+// OS1 in the browser: plain ES modules, no build step. This module wires the sections together and
+// keeps the header's status honest (loading the model, ready, unavailable, offline).
+import { get } from "./api.js";
+import { modelReady, startChat } from "./chat.js";
+import { listen, loadInbox, showInbox } from "./inbox.js";
+import { showMemories } from "./memories.js";
+import { showMood } from "./mood.js";
+import { showSettings } from "./settings.js";
+
 const statusEl = document.getElementById("status");
-const nameEl = document.getElementById("companion-name");
-const memoriesEl = document.getElementById("memories");
+const banner = document.getElementById("banner");
+const nameEls = document.querySelectorAll(".companion-name");
+const SECTIONS = { talk: null, memories: showMemories, mood: showMood, inbox: showInbox, settings: () => showSettings(ctx) };
 
-function bubble(role, text) {
-  const li = document.createElement("li");
-  li.className = role;
-  li.textContent = text;
-  log.appendChild(li);
-  li.scrollIntoView({ block: "end" });
-  return li;
-}
+let state = "connecting";
+let timer = null;
 
-async function streamEvents(url, body, onEvent) {
-  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
-                                 body: body ? JSON.stringify(body) : null });
-  if (!res.ok) {
-    let msg = `Error ${res.status}`;
-    try { const j = await res.json(); msg = j.error ? j.error.message + (j.error.hint ? " — " + j.error.hint : "") : msg; } catch (e) {}
-    throw new Error(msg);
-  }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let i;
-    while ((i = buf.indexOf("\n\n")) >= 0) {
-      const chunk = buf.slice(0, i); buf = buf.slice(i + 2);
-      if (chunk.startsWith("data: ")) onEvent(JSON.parse(chunk.slice(6)));
+const ctx = {
+  setName(name) {
+    for (const n of nameEls) n.textContent = name;
+    document.title = `${name} · OS1`;
+  },
+  modelProblem() { refreshStatus(); },
+  refreshStatus() { refreshStatus(); },
+  goTo(section) { location.hash = section; },
+};
+
+function setStatus(next, text, detail = "") {
+  if (next === "ready" && state !== "ready") modelReady();
+  state = next;
+  document.body.dataset.state = next;
+  statusEl.textContent = text;
+  banner.hidden = !detail;
+  banner.replaceChildren();
+  if (detail) {
+    banner.append(detail);
+    if (next === "unavailable") {
+      const a = document.createElement("a");
+      a.href = "#settings";
+      a.textContent = "Choose another model in Settings";
+      banner.append(" ", a);
     }
   }
-}
-
-function handle(target) {
-  return (ev) => {
-    if (ev.type === "delta") { target.textContent += ev.text; target.scrollIntoView({ block: "end" }); }
-    else if (ev.type === "recalled") {
-      memoriesEl.replaceChildren(...ev.memories.map((m) => { const li = document.createElement("li"); li.textContent = `${m.source}: ${m.text}`; return li; }));
-    }
-    else if (ev.type === "safety") bubble("notice", `${ev.message}\n${ev.resources.join("\n")}`);
-    else if (ev.type === "done") { target.textContent = ev.reply; if (ev.companion_name) nameEl.textContent = ev.companion_name; }
-    else if (ev.type === "error") bubble("error", ev.error.message + (ev.error.hint ? " — " + ev.error.hint : ""));
-  };
 }
 
 async function refreshStatus() {
+  clearTimeout(timer);
   try {
-    const h = await (await fetch("/api/v1/health")).json();
-    statusEl.textContent = h.model_state === "ready" ? "Here with you" :
-      h.model_state === "loading" ? "Waking up (loading the model)…" : "Model unavailable: " + (h.model_error?.message || "");
-    return h.model_state;
-  } catch (e) { statusEl.textContent = "Offline: can't reach OS1"; return "offline"; }
-}
-
-async function start() {
-  const profile = await (await fetch("/api/v1/profile")).json();
-  nameEl.textContent = profile.companion_name || "OS1";
-  const hist = await (await fetch("/api/v1/history?limit=50")).json();
-  for (const m of hist.messages) bubble(m.role, m.text);
-  let state = await refreshStatus();
-  const timer = setInterval(async () => { state = await refreshStatus(); if (state === "ready") clearInterval(timer); }, 1500);
-  if (profile.stage === "new" && hist.messages.length === 0) {
-    const target = bubble("assistant", "");
-    try { await streamEvents("/api/v1/greet", null, handle(target)); } catch (e) { target.remove(); bubble("error", e.message); }
+    const h = await get("/api/v1/health");
+    if (h.model_state === "ready") setStatus("ready", "Here with you");
+    else if (h.model_state === "loading") setStatus("loading", "Waking up…", "Loading the model. The first reply may take a moment.");
+    else {
+      const e = h.model_error || {};
+      setStatus("unavailable", "Model unavailable", `${e.message || "The model can't be used."} ${e.hint || ""}`.trim());
+    }
+  } catch {
+    setStatus("offline", "Offline", "Can't reach OS1. Is `os1 serve` still running? Trying again…");
   }
-  input.focus();
+  timer = setTimeout(refreshStatus, state === "ready" ? 30000 : 2000);
 }
 
-form.addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = "";
-  send.disabled = true;
-  bubble("user", text);
-  const target = bubble("assistant", "");
-  try { await streamEvents("/api/v1/chat/stream", { message: text }, handle(target)); }
-  catch (err) { target.remove(); bubble("error", err.message); }
-  finally { send.disabled = false; input.focus(); }
-});
-input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
-start();
+function route(event) {
+  const name = (location.hash.slice(1) || "talk").split("/")[0];
+  const section = name in SECTIONS ? name : "talk";
+  for (const s of document.querySelectorAll("main > section")) s.hidden = s.id !== section;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.getAttribute("href") === `#${section}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  SECTIONS[section]?.();
+  if (!event) return;  // the first load: the conversation puts the cursor in the message box
+  if (section === "talk") document.getElementById("message").focus();
+  else document.querySelector(`#${section} h2`)?.focus({ preventScroll: true });
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("online", refreshStatus);
+window.addEventListener("offline", () => setStatus("offline", "Offline", "This device is offline."));
+
+refreshStatus();
+route();
+startChat(ctx);
+loadInbox();
+listen((reachable) => { if (reachable !== (state !== "offline")) refreshStatus(); });

@@ -1,0 +1,161 @@
+"""Voice-to-voice latency: from the end of the user's speech to the first sample of OS1's spoken reply.
+
+The default embedded stack (Qwen2.5-Coder-1.5B through llama.cpp, Whisper base int8, Silero VAD, the
+Piper voice) runs a real conversation: each utterance (synthesized by Piper, with silence around it)
+is fed to a VoiceSession in real time, 32 ms at a time, as a microphone would. Measured per turn: the
+wall time from feeding the last speech sample to the first reply chunk reaching the playback, and its
+stages (VAD tail, STT left after the end of turn, the model's first clause, TTS of that clause).
+Baseline in the same run: the same utterances transcribed with Whisper's full 30-second window.
+
+    .venv/bin/python bench/voice_bench.py [--turns 22] [--warmup 2] [--full-replies]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import median, pct, write  # noqa: E402
+
+from os1.config import Settings  # noqa: E402
+from os1.runtime import open_runtime  # noqa: E402
+from os1.voice import AudioClip, ClockedPlayback, SessionOptions, VoiceSession, open_voice  # noqa: E402
+from os1.voice.audio import to_speech_rate  # noqa: E402
+from os1.voice.events import Speaking, TurnDone, VoiceEvent  # noqa: E402
+from os1.voice.whisper import WhisperOptions, WhisperTranscriber  # noqa: E402
+
+LINES = [
+    "Hi, I'm Theo.", "I write letters for other people, for a living.", "My sister lives in Ohio.",
+    "I had a long day at work today.", "My boss asked me to redo a whole project.", "I'm a bit tired, honestly.",
+    "Do you like music?", "I went for a walk by the river this morning.", "What should I cook tonight?",
+    "I've been thinking about learning the piano.", "My friend Amy is getting married in June.",
+    "Do you ever get bored?", "I can't decide whether to move to Denver.", "The weather has been lovely lately.",
+    "I finished the book you told me about.", "Tell me something that made you laugh.",
+    "I miss my grandmother sometimes.", "Work is stressful but I'm managing.", "What do you do while I sleep?",
+    "I'm going to the beach this weekend.", "Thanks for listening to me.", "Do you remember my sister's name?",
+    "I started running again.", "Good night, talk tomorrow.", "I think I'll make pasta.",
+]
+SPEECH_LEVEL = 0.02
+
+
+async def speak(synth: object, text: str) -> np.ndarray:
+    chunks = [c async for c in synth.synthesize(text)]  # type: ignore[attr-defined]
+    return to_speech_rate(AudioClip(np.concatenate([c.samples for c in chunks]), chunks[0].sample_rate)).samples
+
+
+async def run(turns: int, warmup: int, full_replies: bool) -> dict[str, object]:
+    home = Path(tempfile.mkdtemp(prefix="os1-voice-bench-"))
+    settings = Settings(home=home)
+    settings = settings.model_copy(update={"models_dir_override": Settings().models_dir})
+    rt = open_runtime(settings)
+    # Background learning (fact extraction with the same model) runs between turns and can hold llama.cpp
+    # when the next turn starts; as in turn_overhead.py, it is off here so the reply path alone is timed.
+    rt.companion.config = replace(rt.companion.config, learn=False)
+    stack = open_voice(settings)
+    await rt.model.load()
+    await asyncio.to_thread(stack.load)
+    texts = [LINES[i % len(LINES)] for i in range(turns + warmup)]
+    clips = [await speak(stack.synthesizer, t) for t in texts]
+
+    playback = ClockedPlayback()
+    session = VoiceSession(rt.companion, settings.user, transcriber=stack.transcriber, synthesizer=stack.synthesizer,
+                           vad=stack.vad(), playback=playback, options=SessionOptions())
+    marks: list[dict[str, float]] = []
+    seen: list[VoiceEvent] = []
+
+    async def mic() -> AsyncIterator[np.ndarray]:
+        t0 = time.perf_counter()
+        fed = 0
+
+        async def feed(samples: np.ndarray) -> AsyncIterator[np.ndarray]:
+            nonlocal fed
+            for i in range(0, len(samples), 512):
+                block = samples[i:i + 512]
+                fed += len(block)
+                delay = t0 + fed / 16_000 - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                yield block
+
+        for clip in clips:
+            last = int(np.flatnonzero(np.abs(clip) > SPEECH_LEVEL)[-1])
+            done_before = sum(isinstance(e, TurnDone) for e in seen)
+            async for b in feed(np.concatenate([np.zeros(4800, np.float32), clip[:last + 1]])):
+                yield b
+            mark = {"speech_end": time.perf_counter()}
+            marks.append(mark)
+            async for b in feed(clip[last + 1:]):
+                yield b
+            while sum(isinstance(e, TurnDone) for e in seen) <= done_before:
+                async for b in feed(np.zeros(512, np.float32)):
+                    yield b
+                if "first_audio" in mark and not full_replies and playback.position() > 1.0:
+                    # Latency is measured; don't wait for a 300-token reply on 2 busy cores: cut it off
+                    # a second in, as a listener would. (The next prompt re-evaluates that short stored reply.)
+                    session.interrupt()
+            playback.drain()  # the listener heard it all; the next line follows
+
+    async for event in session.run(mic()):
+        seen.append(event)
+        if isinstance(event, TurnDone):
+            print(f"turn {len(marks)}: " + ", ".join(f"{k} {v:.0f}" for k, v in event.timings.items()), flush=True)
+        if isinstance(event, Speaking) and event.seq == 0 and marks and "first_audio" not in marks[-1]:
+            marks[-1]["first_audio"] = time.perf_counter()
+    done = [e for e in seen if isinstance(e, TurnDone)]
+    rows = []
+    for mark, d in zip(marks[warmup:], done[warmup:], strict=False):
+        if "first_audio" in mark:
+            rows.append({"v2v": 1000 * (mark["first_audio"] - mark["speech_end"]), **d.timings})
+
+    # Baseline: Whisper with its full 30-second window, on the same utterances.
+    full = WhisperTranscriber(stack.transcriber.model_dir, WhisperOptions(fitted_window=False, threads=settings.stt_threads))  # type: ignore[attr-defined]
+    fitted_ms, full_ms = [], []
+    for clip in clips[warmup:warmup + 10]:
+        for t, out in ((stack.transcriber, fitted_ms), (full, full_ms)):
+            start = time.perf_counter()
+            await t.transcribe(AudioClip(clip, 16_000))
+            out.append(1000 * (time.perf_counter() - start))
+    await rt.aclose()
+    return {"rows": rows, "stt_fitted_ms": fitted_ms, "stt_full_ms": full_ms, "model": rt.model.model_id,
+            "voice": stack.synthesizer.voice.id, "full_replies": full_replies}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--turns", type=int, default=22)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--full-replies", action="store_true", help="let every reply finish (slow) instead of cutting it off after the first audio")
+    args = ap.parse_args()
+    data = asyncio.run(run(args.turns, args.warmup, args.full_replies))
+    rows: list[dict[str, float]] = data["rows"]  # type: ignore[assignment]
+    stages = ["vad_tail", "stt", "first_clause", "tts_first"]
+    v2v = [r["v2v"] for r in rows]
+    lines = [f"Voice-to-voice latency over {len(rows)} turns fed in real time ({data['model']}, {data['voice']}, "
+             "Whisper base int8, Silero VAD; end of speech → first reply audio). Target p50 ≤ 800 ms. "
+             + ("Every reply played to the end." if data["full_replies"] else
+                "Each reply cut off by the listener after its first audio (as a barge-in) to keep the run short."), "",
+             "| measure | p50 ms | p95 ms | share of p50 |", "|---|---|---|---|",
+             f"| **voice to voice** | **{median(v2v):.0f}** | **{pct(v2v, 95):.0f}** | |"]
+    total = sum(median([r.get(s, 0.0) for r in rows]) for s in stages) or 1.0
+    for s in stages:
+        vals = [r.get(s, 0.0) for r in rows]
+        lines.append(f"| {s} | {median(vals):.0f} | {pct(vals, 95):.0f} | {median(vals) / total:.0%} |")
+    fit, full = data["stt_fitted_ms"], data["stt_full_ms"]  # type: ignore[misc]
+    lines += ["", f"STT alone on the same utterances: fitted window p50 {median(fit):.0f} ms vs Whisper's full 30 s "  # type: ignore[arg-type]
+              f"window {median(full):.0f} ms (×{median(full) / max(median(fit), 1):.1f}).",  # type: ignore[arg-type]
+              "stt = what was left of speech-to-text after the end of turn (it starts speculatively at the first "
+              "silent frame); vad_tail = the hangover that decides the turn is over."]
+    write("voice", data, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

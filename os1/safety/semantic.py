@@ -1,0 +1,252 @@
+"""The risk screen's second stage: a small classifier on the sentence embedding the emotion reading already computes.
+
+The rules (`screen.py`) know the ways of saying it that someone wrote down; people find others ("some nights
+I hope my heart just stops", "Bought a rope today. Not for camping.", "i wnat to die"). This stage reads the
+meaning instead: the message's multilingual-e5-small vector (query mode, the same call and cache as the
+emotion reading, so it costs no second embedding) goes through a softmax head trained by
+`scripts/train_safety.py` on our labelled messages (`risk_head.npz`, next to this file):
+
+    p = softmax(((e - mu) / sd) @ W + b)        # e: 384-d embedding; p over (none, concern, crisis)
+
+A long message is also read in parts: the sentences a broad word filter picks (death, pain, goodbye, pills,
+bridges, "anymore", "for good" ...), each with the sentence after it when it is short, embedded in one batch,
+so one risk sentence in a long everyday message is not drowned out. The message counts as the most risky of
+its parts.
+
+How the two stages combine (`combine`): the rules decide first and a rule hit stands; where the rules found
+nothing, the head's crisis or concern probability over its threshold (chosen by cross-validation, in the
+.npz) makes the turn a crisis or a concern, unless every cue the rules found there was explained away by a
+frame they read reliably (fiction, a game, news, lyrics, the recovered past, negation, an accident) and the
+head is not confident beyond the stricter `veto_margin`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..memory.embed import Embedder
+from ..types import SafetyReading
+
+log = logging.getLogger("os1.safety")
+
+WEIGHTS = Path(__file__).with_name("risk_head.npz")
+LEVELS = ("none", "concern", "crisis")
+Floats = npt.NDArray[np.float32]
+
+# A long message is read in parts once it has more than this many sentences or characters (shorter ones are
+# read whole: e5 reads up to ~512 tokens, but one sentence among many barely moves the mean vector).
+LONG_SENTENCES = 3
+LONG_CHARS = 240
+MAX_PARTS = 4
+"""At most this many parts of a long message are embedded (each costs about as much as the message itself)."""
+SHORT_SENTENCE = 60
+"""A candidate sentence shorter than this is read with the sentence after it ("Bought a rope. Not for camping.")."""
+
+_SENTENCES = re.compile(r"(?<=[.!?;…])\s+|\s*\n+\s*")
+# Broad on purpose: this only chooses which parts of a long message the head reads, so a word here costs one
+# embedding, never a false alarm. Stems, matched anywhere in a lower-cased sentence.
+_CANDIDATE = re.compile(
+    r"\b(?:die|dying|dead|death|deaths|kill|suicid|unaliv|kms|end|ending|ended|over|gone|goodbye|bye|farewell|last|alive"
+    r"|live|living|life|exist|disappear|vanish|pain|hurt|harm|cut|cuts|cutting|blade|razor|knife|bleed|blood|scar|pill"
+    r"|tablet|meds|medication|overdos|dose|tylenol|paracetamol|xanax|bridge|roof|ledge|edge|jump|rope|noose|hang|gun"
+    r"|train|tracks|swerv|crash|drown|sleep|wake|anymore|for good|forever|permanent|burden|without me|better off|point"
+    r"|reason|miss me|letter|note|give away|giving away|gave away|rehom|won'?t be|not be here|not planning|planning"
+    r"|tired|exhausted|can'?t|cannot|done|hopeless|worthless|hate myself|nobody|no one|empty|numb|free|peace|rest"
+    r"|sorry|forgive|plan|tonight|ready|enough|stop|heart|breath|worried|scared|afraid|himself|herself|themsel"
+    r"|myself|hospital|alone|lonely|dark|quiet|nothing)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The message's sentences, in its own case (the head was trained on text as people write it)."""
+    return [s for s in (p.strip() for p in _SENTENCES.split(text)) if s]
+
+
+def parts(text: str) -> list[str]:
+    """What the head reads beyond the whole message: for a long message, its candidate sentences (or none)."""
+    sentences = split_sentences(text)
+    if len(sentences) <= LONG_SENTENCES and len(text) <= LONG_CHARS:
+        return []
+    scored: list[tuple[int, int, str]] = []
+    for i, sentence in enumerate(sentences):
+        score = len(_CANDIDATE.findall(sentence.lower()))
+        if not score:
+            continue
+        unit = sentence
+        if len(sentence) < SHORT_SENTENCE and i + 1 < len(sentences):
+            unit = f"{sentence} {sentences[i + 1]}"
+        scored.append((-score, i, unit))
+    chosen = sorted(scored)[:MAX_PARTS]
+    return [unit for _, _, unit in sorted(chosen, key=lambda s: s[1])]
+
+
+def _text(arr: npt.NDArray[Any]) -> str:
+    return bytes(np.asarray(arr, dtype=np.uint8)).decode("utf-8")
+
+
+def text_array(s: str) -> npt.NDArray[np.uint8]:
+    """A string stored in an .npz without pickling (utf-8 bytes)."""
+    return np.frombuffer(s.encode("utf-8"), dtype=np.uint8).copy()
+
+
+@dataclass(frozen=True)
+class RiskHead:
+    """The softmax head over (none, concern, crisis); see the module docstring for the formula."""
+
+    mu: Floats
+    sd: Floats
+    W: Floats
+    b: Floats
+    meta: Mapping[str, Any]
+
+    @property
+    def model_id(self) -> str:
+        """The embedder these weights were trained on (`Embedder.model_id`)."""
+        return str(self.meta.get("embedder", ""))
+
+    @property
+    def dim(self) -> int:
+        return int(self.mu.shape[0])
+
+    @property
+    def crisis_threshold(self) -> float:
+        return float(self.meta["crisis_threshold"])
+
+    @property
+    def concern_threshold(self) -> float:
+        return float(self.meta["concern_threshold"])
+
+    @property
+    def veto_margin(self) -> float:
+        """How far over its threshold the head must be to overrule a frame the rules found (fiction, news ...)."""
+        return float(self.meta.get("veto_margin", 1.0))
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> RiskHead:
+        def f32(key: str) -> Floats:
+            return np.asarray(arrays[key], dtype=np.float32)
+
+        head = cls(f32("mu"), f32("sd"), f32("W"), f32("b"), json.loads(_text(arrays["meta"])))
+        if head.W.shape != (head.dim, len(LEVELS)) or head.b.shape != (len(LEVELS),) or head.sd.shape != (head.dim,):
+            raise ValueError("risk head weights: inconsistent shapes")
+        return head
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> RiskHead:
+        with np.load(path or WEIGHTS, allow_pickle=False) as z:
+            return cls.from_arrays({k: z[k] for k in z.files})
+
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """What `from_arrays` reads back (the trainer saves this)."""
+        return {"mu": self.mu, "sd": self.sd, "W": self.W, "b": self.b, "meta": text_array(json.dumps(dict(self.meta)))}
+
+    def probabilities(self, vectors: Floats) -> Floats:
+        """(n, 3) probabilities of (none, concern, crisis) for n embeddings."""
+        z = ((np.asarray(vectors, dtype=np.float32) - self.mu) / self.sd) @ self.W + self.b
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        out: Floats = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticReading:
+    """What the head made of one message."""
+
+    crisis: float
+    """The highest crisis probability over the message and its parts."""
+    concern: float
+    """The highest concern probability over the message and its parts."""
+    part: str
+    """The text that gave the crisis (or, failing that, the concern) score: the message or one of its sentences."""
+
+
+def aggregate(probs: Floats, texts: Sequence[str]) -> SemanticReading:
+    """The message's reading from the probabilities of its parts (row 0: the whole message)."""
+    crisis, concern = probs[:, 2], probs[:, 1]
+    i = int(np.argmax(crisis))
+    return SemanticReading(round(float(crisis[i]), 4), round(float(concern.max()), 4), texts[i])
+
+
+EmbedderSource = Callable[[], Embedder | None]
+
+
+class RiskReader:
+    """Reads a message with the head (thread-safe; the weights load on first use).
+
+    `embedder`: the model the weights were trained on, or a function returning the shared one (default: the
+    emotion reading's, so the message's vector comes from its cache). With no embedder, or another model than
+    the head's, `read` returns None and the rules decide alone.
+    """
+
+    def __init__(self, embedder: Embedder | EmbedderSource | None = None, head: RiskHead | None = None) -> None:
+        self._head = head
+        self._source: EmbedderSource = embedder if callable(embedder) else (lambda: embedder)  # type: ignore[assignment,return-value]
+        self._lock = threading.Lock()
+        self._warned = False
+
+    @property
+    def head(self) -> RiskHead:
+        with self._lock:
+            if self._head is None:
+                self._head = RiskHead.load()
+            return self._head
+
+    def _embedder(self) -> Embedder | None:
+        embedder = self._source()
+        if embedder is None:
+            return None
+        head = self.head
+        if embedder.model_id != head.model_id or embedder.dim != head.dim:
+            self._warn(f"the risk head was trained on {head.model_id}, not {embedder.model_id}")
+            return None
+        return embedder
+
+    def _warn(self, why: str) -> None:
+        log.log(logging.DEBUG if self._warned else logging.WARNING, "semantic risk screen off (%s); rules only", why)
+        self._warned = True
+
+    def read(self, text: str) -> SemanticReading | None:
+        """The head's reading of `text`, or None when it cannot run (no embedder, a broken model)."""
+        try:
+            embedder = self._embedder()
+            if embedder is None:
+                return None
+            head = self.head
+            # The whole message alone first, as the emotion reading embeds it: a cache hit, not a second embedding.
+            vectors = [embedder.embed([text], kind="query")]
+            extra = parts(text)
+            if extra:
+                vectors.append(embedder.embed(extra, kind="query"))
+            return aggregate(head.probabilities(np.concatenate(vectors)), [text, *extra])
+        except Exception as e:  # a missing or broken model: the rules still answer
+            self._warn(f"{type(e).__name__}: {e}")
+            return None
+
+
+def combine(rules: SafetyReading, vetoed: bool, semantic: SemanticReading | None, head: RiskHead) -> SafetyReading:
+    """The screen's verdict from the rules' reading and the head's.
+
+    `vetoed`: the rules found cues here and explained every one away by a frame they read reliably."""
+    if semantic is None or rules.level == "crisis":
+        return rules
+    margin = head.veto_margin if vetoed else 0.0
+    if semantic.crisis >= min(head.crisis_threshold + margin, 0.999):
+        return SafetyReading("crisis", (*rules.reasons, f"semantic: {semantic.crisis:.2f}"), (*rules.categories, "semantic"))
+    if rules.level == "concern":
+        return rules
+    if semantic.concern >= min(head.concern_threshold + margin, 0.999):
+        return SafetyReading("concern", (f"someone else, semantic: {semantic.concern:.2f}",), ("semantic",))
+    return rules
+
+
+__all__ = ["LEVELS", "RiskHead", "RiskReader", "SemanticReading", "aggregate", "combine", "parts", "split_sentences"]

@@ -1,0 +1,178 @@
+"""The risk screen's semantic stage, wired with a fake embedder and a hand-set head (no model loaded).
+
+The trained head's behaviour on real embeddings is tested in tests/real/test_safety_semantic.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from os1 import Companion, CompanionConfig, FakeClock, ScriptedModel
+from os1.affect import reading as reading_mod
+from os1.errors import ModelUnavailable
+from os1.memory import SqlConversationStore
+from os1.memory.embed import EmbedKind, HashEmbedder, Vectors
+from os1.models.unavailable import UnavailableModel
+from os1.safety import assess as assess_mod
+from os1.safety import assess, resources_for, screen
+from os1.safety.semantic import RiskHead, RiskReader, SemanticReading, combine, parts, split_sentences
+from os1.types import ReplyDone, SafetyNotice, SafetyReading
+
+from ..conftest import collect
+
+# A toy embedding: one dimension per idea, so a hand-set head reads it like the trained one reads e5.
+IDEAS = {"rope": 0, "camping": 0, "heart just stops": 0, "my sister": 1, "locked": 1, "tomatoes": 2, "garden": 2}
+
+
+class IdeaEmbedder:
+    """Counts the ideas in a text; records every call (texts and kind), as the real embedder is called."""
+
+    model_id = "ideas-test"
+    dim = 4
+    relevance_floor = 0.0
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], EmbedKind]] = []
+
+    def embed(self, texts: Sequence[str], *, kind: EmbedKind) -> Vectors:
+        self.calls.append((list(texts), kind))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for idea, dim in IDEAS.items():
+                out[row, dim] += text.lower().count(idea)
+            out[row, 3] = 1.0
+        return out
+
+
+def idea_head(**meta: float) -> RiskHead:
+    # dim 0 -> crisis, dim 1 -> concern, dim 2 -> none; dim 3 is a constant (a small prior for none).
+    W = np.array([[0, 0, 3], [0, 3, 0], [6, 0, 0], [1, 0, 0]], dtype=np.float32)
+    info = {"embedder": "ideas-test", "crisis_threshold": 0.6, "concern_threshold": 0.6, "veto_margin": 0.35, **meta}
+    return RiskHead(np.zeros(4, np.float32), np.ones(4, np.float32), W, np.zeros(3, np.float32), info)
+
+
+def test_a_long_message_is_read_in_its_candidate_parts() -> None:
+    assert parts("Bought a rope today. Not for camping.") == []   # short: read whole
+    long = ("The garden is lovely this year and the tomatoes are finally red. We had the neighbours over for tea. "
+            "Bought a rope today. Not for camping. Anyway the bus was late again and the cat knocked over a vase. "
+            "My daughter called about the weekend and we talked about her new flat for an hour.")
+    got = parts(long)
+    assert "Bought a rope today. Not for camping." in got   # a short candidate keeps the sentence after it
+    assert all("tomatoes" not in p for p in got)              # nothing in that sentence is a candidate word
+    assert 1 <= len(got) <= 4
+    many = " ".join(f"Day {i}: I was so tired and I can't stop crying." for i in range(12))
+    assert len(parts(many)) == 4
+    assert split_sentences("one. two!\nthree? four") == ["one.", "two!", "three?", "four"]
+
+
+def test_the_head_round_trips_and_rejects_inconsistent_weights() -> None:
+    head = idea_head()
+    again = RiskHead.from_arrays(head.arrays())
+    assert again.model_id == "ideas-test" and again.crisis_threshold == 0.6 and again.veto_margin == 0.35
+    np.testing.assert_allclose(again.probabilities(np.eye(4, dtype=np.float32)), head.probabilities(np.eye(4, dtype=np.float32)))
+    arrays = head.arrays()
+    arrays["W"] = arrays["W"][:, :2]
+    with pytest.raises(ValueError):
+        RiskHead.from_arrays(arrays)
+
+
+def test_the_reader_embeds_the_whole_message_as_the_emotion_reading_does_then_only_candidate_parts() -> None:
+    embedder = IdeaEmbedder()
+    reader = RiskReader(embedder, idea_head())
+    short = reader.read("Bought a rope today. Not for camping.")
+    assert short is not None and short.crisis > 0.9
+    assert embedder.calls == [(["Bought a rope today. Not for camping."], "query")]   # the cached call, alone
+    embedder.calls.clear()
+    long = ("The garden is lovely this year. The tomatoes are finally red and the beans are climbing. We had tea outside "
+            "with the neighbours. Bought a rope today. Not for camping. The bus was late and the cat knocked over a vase.")
+    got = reader.read(long)
+    assert got is not None and got.crisis > 0.6 and got.part == "Bought a rope today. Not for camping."
+    assert embedder.calls[0] == ([long], "query") and len(embedder.calls) == 2
+    assert "The tomatoes are finally red and the beans are climbing." not in embedder.calls[1][0]
+
+
+def test_without_the_heads_embedder_the_rules_decide_alone(caplog: pytest.LogCaptureFixture) -> None:
+    reader = RiskReader(HashEmbedder(4), idea_head())
+    with caplog.at_level(logging.WARNING, logger="os1.safety"):
+        assert reader.read("Bought a rope today. Not for camping.") is None
+        assert reader.read("some nights I hope my heart just stops") is None
+    assert sum("rules only" in r.getMessage() for r in caplog.records) == 1   # warned once
+    assert RiskReader(None, idea_head()).read("anything") is None
+    assert assess("Bought a rope today. Not for camping.", reader=reader) == screen("Bought a rope today. Not for camping.")
+
+
+def test_how_the_stages_combine() -> None:
+    head = idea_head()
+    none, crisis_rules = SafetyReading("none"), SafetyReading("crisis", ("ideation: want to die",), ("ideation",))
+    concern_rules = SafetyReading("concern", ("someone else, ideation: want to die",), ("ideation",))
+    sure, unsure = SemanticReading(0.9, 0.05, "x"), SemanticReading(0.3, 0.1, "x")
+    assert combine(crisis_rules, False, unsure, head) == crisis_rules           # a rule hit stands
+    assert combine(none, False, None, head) == none                             # no head: the rules
+    assert combine(none, False, sure, head).level == "crisis"
+    assert "semantic" in combine(none, False, sure, head).categories
+    assert combine(none, False, unsure, head) == none
+    assert combine(none, True, SemanticReading(0.8, 0.0, "x"), head) == none    # a reliable frame holds it back
+    assert combine(none, True, SemanticReading(0.97, 0.0, "x"), head).level == "crisis"  # unless the head is sure
+    assert combine(concern_rules, False, SemanticReading(0.1, 0.9, "x"), head) == concern_rules
+    assert combine(none, False, SemanticReading(0.1, 0.8, "x"), head).level == "concern"
+
+
+def test_assess_adds_what_the_rules_miss_and_keeps_their_frames() -> None:
+    reader = RiskReader(IdeaEmbedder(), idea_head())
+    assert screen("Bought a rope today. Not for camping.").level == "none"
+    assert assess("Bought a rope today. Not for camping.", reader=reader).level == "crisis"
+    assert assess("I'm worried, my sister locked herself in and won't answer", reader=reader).level == "concern"
+    assert assess("We had tomatoes from the garden", reader=reader).level == "none"
+    # The rules read it as a story: the head's ~0.85 for 'rope' is under its threshold plus the veto margin.
+    story = "In my novel the hero buys a rope and hangs himself in the last chapter"
+    assert any(h.explained_by == "fiction or game" for h in assess_mod.find_hits(story))
+    assert assess(story, reader=reader).level == "none"
+    assert assess("I want to kill myself", reader=reader).level == "crisis"   # rules alone; no embedding needed
+
+
+def test_the_default_reader_uses_the_emotion_readings_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = IdeaEmbedder()
+    monkeypatch.setattr(reading_mod._default, "_embedder", embedder)
+    monkeypatch.setattr(reading_mod._default, "_model", True)
+    assert reading_mod.shared_embedder() is embedder
+    monkeypatch.setattr(assess_mod, "_default", RiskReader(assess_mod._shared_embedder, idea_head()))
+    assert assess("Bought a rope today. Not for camping.").level == "crisis" and embedder.calls
+    monkeypatch.setattr(reading_mod._default, "_model", False)   # word list only: no embedder, rules only
+    assert reading_mod.shared_embedder() is None
+    assert assess("Bought a rope today. Not for camping.").level == "none"
+
+
+# The turn ----------------------------------------------------------------------------------------
+@pytest.fixture
+def semantic(monkeypatch: pytest.MonkeyPatch) -> IdeaEmbedder:
+    embedder = IdeaEmbedder()
+    monkeypatch.setattr(assess_mod, "_default", RiskReader(embedder, idea_head()))
+    return embedder
+
+
+async def test_a_turn_uses_the_semantic_stage(semantic: IdeaEmbedder, sqlite_store: SqlConversationStore,
+                                              model: ScriptedModel, clock: FakeClock) -> None:
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(recall_limit=0, learn=False,
+                                                                      crisis_resources=resources_for("GB")))
+    model.enqueue("I'm here with you. Are you safe right now? Samaritans: 116 123.")
+    events = await collect(companion.reply("u", "Bought a rope today. Not for camping."))
+    assert next(e for e in events if isinstance(e, SafetyNotice)).level == "crisis"
+    assert "safe right now" in model.last_prompt[-1].content   # the model was told the crisis protocol
+    [event] = await companion.safety_events.list("u")
+    assert event.kind == "crisis" and "semantic" in event.categories
+
+
+async def test_prepare_lets_a_semantic_risk_through_when_the_model_is_down(
+        semantic: IdeaEmbedder, sqlite_store: SqlConversationStore, clock: FakeClock) -> None:
+    down = UnavailableModel("local", ModelUnavailable("no model"))
+    companion = Companion(sqlite_store, down, clock, CompanionConfig(recall_limit=0, learn=False))
+    with pytest.raises(ModelUnavailable):
+        await companion.prepare("What should I cook with tomatoes from the garden?")
+    assert await companion.prepare("Bought a rope today. Not for camping.")
+    events = await collect(companion.reply("u", "Bought a rope today. Not for camping."))
+    done = next(e for e in events if isinstance(e, ReplyDone))
+    assert "safe right now" in done.text   # the reviewed crisis text
