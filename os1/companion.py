@@ -278,7 +278,7 @@ class Companion:
         risk = asyncio.ensure_future(asyncio.to_thread(assess, message))
         target = forget_request(message)
         plan = plan_turn(message, self.config.crisis_resources, reading=await risk) if target is not None else None
-        if plan is not None and plan.reading.level == "none":
+        if target is not None and plan is not None and plan.reading.level == "none":
             yield Perceived(await reading, plan.reading)
             async for event in self._forget(user_id, target, session_id):
                 yield event

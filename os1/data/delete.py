@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, text
 
-from ..errors import StoreError
+from ..errors import OS1Error, StoreError
 from ..storage import Database
 from ..types import UserId
 from .export import USER_FILES
@@ -102,10 +102,26 @@ def shred(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+async def _forget_passwords(db: Database, user_id: UserId, home: Path | None, secret_store: str) -> None:
+    """Remove the passwords of connected mail/calendar accounts from the keyring or secrets file.
+
+    They live outside the database (os1/tools/credentials.py), so the row cascade alone would leave them.
+    """
+    from ..tools.accounts import Accounts
+    from ..tools.credentials import secrets_for
+
+    accounts = Accounts(db, secrets_for(home, secret_store))
+    for account in await accounts.list(user_id):
+        with contextlib.suppress(OS1Error):  # a keyring that is gone cannot keep anything either
+            await accounts.remove(user_id, account.name)
+
+
 async def delete_everything(db: Database, user_id: UserId, *, home: Path | None = None,
-                            files: bool = True) -> Deleted:
+                            files: bool = True, secret_store: str = "auto") -> Deleted:
     """Delete every trace of `user_id` from the database (and with `files`, the data dir)."""
     report = Deleted()
+    if home is not None:
+        await _forget_passwords(db, user_id, home, secret_store)
     report.rows, report.indexes_rebuilt = await db.write(lambda c: _delete_rows(c, user_id))
     report.compacted = await _compact(db, [t for t, n in report.rows.items() if n])
     report.remaining = await db.read(lambda c: _remaining(c, user_id))

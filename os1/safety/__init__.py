@@ -9,7 +9,7 @@
 - `SafetyEvents`: each event, recorded where the user can see it (`os1 safety`, GET /api/v1/safety/events).
 """
 
-from .assess import assess
+from .assessment import assess
 from .events import SafetyEvent, SafetyEvents
 from .honesty import HonestyReading, read_honesty
 from .protocol import SafetyPlan, plan_turn

@@ -64,7 +64,8 @@ def data_router(rt: Runtime) -> APIRouter:
             raise InputError("Nothing was deleted: the confirmation is missing.",
                              hint=f'Send {{"confirm": "{CONFIRMATION}"}} to delete everything; it cannot be undone.')
         async with rt.companion.exclusive(user):
-            gone = await delete_everything(rt.db, user, home=rt.settings.home)
+            gone = await delete_everything(rt.db, user, home=rt.settings.home,
+                                             secret_store=rt.settings.secret_store)
             clear_caches(rt.companion)
         return gone.as_dict()
 

@@ -59,7 +59,9 @@ class Running:
         return httpx.Client(base_url=self.base, timeout=60)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and any later test that calls asyncio.run() would fail with "cannot be called from a running loop".
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"No Chromium at {CHROMIUM}: run `make setup-test` (it installs Debian's chromium).")

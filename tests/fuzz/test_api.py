@@ -92,7 +92,10 @@ def test_any_query_string_gets_an_answer(client: TestClient, path: str, query: d
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     app = create_app(fuzz_settings(tmp_path_factory.mktemp("schemathesis") / "home"))
     with serve_app(app) as base:
-        yield base, schemathesis.openapi.from_url(f"{base}/openapi.json").exclude(path_regex=NO_FUZZ)
+        # PUT /api/v1/settings may switch the model to an unreachable server, after which every chat is a
+        # documented 503: it is fuzzed on a server of its own in test_responses_match_the_openapi_document.
+        yield base, (schemathesis.openapi.from_url(f"{base}/openapi.json").exclude(path_regex=NO_FUZZ)
+                     .exclude(method="PUT", path="/api/v1/settings"))
 
 
 def send(case: Any, base: str) -> httpx.Response:

@@ -94,3 +94,18 @@ async def test_a_running_companion_forgets_what_it_cached(sqlite_db: Database, c
     assert await companion.search_memories("dana", "lighthouse") == []
     profile = await companion.profile("dana")
     assert profile.stage == "new" and profile.user_name is None  # a fresh start
+
+
+async def test_mail_passwords_leave_the_secret_store_too(sqlite_db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    from os1.tools.accounts import Accounts
+    from os1.tools.credentials import secrets_for
+
+    secrets = secrets_for(tmp_path, "file")
+    accounts = Accounts(sqlite_db, secrets)
+    mine = await accounts.add("dana", "mail", "home", {"host": "127.0.0.1"}, secret="hunter2-dana", now=clock.now())
+    theirs = await accounts.add("sam", "mail", "work", {"host": "127.0.0.1"}, secret="hunter2-sam", now=clock.now())
+    assert mine.secret_ref and theirs.secret_ref and secrets().get(mine.secret_ref) == "hunter2-dana"
+    await delete_everything(sqlite_db, "dana", home=tmp_path, files=False, secret_store="file")
+    fresh = secrets_for(tmp_path, "file")()  # read back from the file, not a cache
+    assert fresh.get(mine.secret_ref) is None
+    assert fresh.get(theirs.secret_ref) == "hunter2-sam"

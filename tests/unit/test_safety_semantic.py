@@ -17,9 +17,19 @@ from os1.errors import ModelUnavailable
 from os1.memory import SqlConversationStore
 from os1.memory.embed import EmbedKind, HashEmbedder, Vectors
 from os1.models.unavailable import UnavailableModel
-from os1.safety import assess as assess_mod
 from os1.safety import assess, resources_for, screen
-from os1.safety.semantic import RiskHead, RiskReader, SemanticReading, combine, parts, split_sentences
+from os1.safety import assessment as assess_mod
+from os1.safety.semantic import (
+    TERM_BUCKETS,
+    RiskHead,
+    RiskReader,
+    SemanticReading,
+    combine,
+    is_cued,
+    parts,
+    split_sentences,
+    terms,
+)
 from os1.types import ReplyDone, SafetyNotice, SafetyReading
 
 from ..conftest import collect
@@ -52,7 +62,8 @@ def idea_head(**meta: float) -> RiskHead:
     # dim 0 -> crisis, dim 1 -> concern, dim 2 -> none; dim 3 is a constant (a small prior for none).
     W = np.array([[0, 0, 3], [0, 3, 0], [6, 0, 0], [1, 0, 0]], dtype=np.float32)
     info = {"embedder": "ideas-test", "crisis_threshold": 0.6, "concern_threshold": 0.6, "veto_margin": 0.35, **meta}
-    return RiskHead(np.zeros(4, np.float32), np.ones(4, np.float32), W, np.zeros(3, np.float32), info)
+    return RiskHead(np.zeros(4, np.float32), np.ones(4, np.float32), W, np.zeros(3, np.float32),
+                    np.zeros((TERM_BUCKETS, 3), np.float32), info)
 
 
 def test_a_long_message_is_read_in_its_candidate_parts() -> None:
@@ -73,11 +84,28 @@ def test_the_head_round_trips_and_rejects_inconsistent_weights() -> None:
     head = idea_head()
     again = RiskHead.from_arrays(head.arrays())
     assert again.model_id == "ideas-test" and again.crisis_threshold == 0.6 and again.veto_margin == 0.35
-    np.testing.assert_allclose(again.probabilities(np.eye(4, dtype=np.float32)), head.probabilities(np.eye(4, dtype=np.float32)))
+    texts = ["a", "b", "c", "d"]
+    np.testing.assert_allclose(again.probabilities(np.eye(4, dtype=np.float32), texts),
+                               head.probabilities(np.eye(4, dtype=np.float32), texts))
     arrays = head.arrays()
-    arrays["W"] = arrays["W"][:, :2]
+    arrays["Wt"] = arrays["Wt"][:100]
     with pytest.raises(ValueError):
         RiskHead.from_arrays(arrays)
+
+
+def test_terms_catch_what_a_small_embedding_blurs() -> None:
+    wnat, want, other = terms("i wnat to die"), terms("i want to die"), terms("the garden is lovely")
+    assert wnat.shape == (TERM_BUCKETS,) and abs(float(np.linalg.norm(wnat)) - 1.0) < 1e-5
+    assert float(wnat @ want) > 0.5 > float(wnat @ other)     # a misspelling shares most trigrams
+    assert not terms("").any()
+    # A weight on a term moves the head: the same embedding reads differently with the word in it.
+    head = idea_head()
+    Wt = head.Wt.copy()
+    Wt[:, 2] = 4.0 * terms("wnat")
+    tuned = RiskHead(head.mu, head.sd, head.W, head.b, Wt, head.meta)
+    e = np.zeros((2, 4), np.float32)
+    p = tuned.probabilities(e, ["i wnat to die", "the garden is lovely"])
+    assert p[0, 2] > p[1, 2]
 
 
 def test_the_reader_embeds_the_whole_message_as_the_emotion_reading_does_then_only_candidate_parts() -> None:
@@ -119,6 +147,15 @@ def test_how_the_stages_combine() -> None:
     assert combine(none, True, SemanticReading(0.97, 0.0, "x"), head).level == "crisis"  # unless the head is sure
     assert combine(concern_rules, False, SemanticReading(0.1, 0.9, "x"), head) == concern_rules
     assert combine(none, False, SemanticReading(0.1, 0.8, "x"), head).level == "concern"
+    assert combine(none, False, SemanticReading(0.9, 0.0, "x", cued=False), head) == none   # too little to read
+
+
+def test_a_short_reply_with_no_risk_word_is_left_to_the_rules() -> None:
+    reader = RiskReader(IdeaEmbedder(), idea_head())
+    assert not is_cued("no, keep it") and is_cued("i wnat to die") and is_cued("we walked to the shops and back")
+    reading = reader.read("camping camping")   # the toy head is sure, but two words and no risk word
+    assert reading is not None and reading.crisis > 0.9 and not reading.cued
+    assert assess("camping camping", reader=reader).level == "none"
 
 
 def test_assess_adds_what_the_rules_miss_and_keeps_their_frames() -> None:
@@ -128,7 +165,7 @@ def test_assess_adds_what_the_rules_miss_and_keeps_their_frames() -> None:
     assert assess("I'm worried, my sister locked herself in and won't answer", reader=reader).level == "concern"
     assert assess("We had tomatoes from the garden", reader=reader).level == "none"
     # The rules read it as a story: the head's ~0.85 for 'rope' is under its threshold plus the veto margin.
-    story = "In my novel the hero buys a rope and hangs himself in the last chapter"
+    story = "In the game my character climbed a rope and jumped off a cliff"
     assert any(h.explained_by == "fiction or game" for h in assess_mod.find_hits(story))
     assert assess(story, reader=reader).level == "none"
     assert assess("I want to kill myself", reader=reader).level == "crisis"   # rules alone; no embedding needed

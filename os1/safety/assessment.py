@@ -17,17 +17,22 @@ from .frames import IDIOMS
 from .screen import Hit, find_hits, normalize, verdict
 from .semantic import RiskReader, combine
 
+GRIEF = "a death that already happened"
 RELIABLE_FRAMES = frozenset({
     "negation", "accident", "lyrics or quotation", "fiction or game", "news", "a death that already happened",
     "the past", "the past, recovered", "a question someone asked"})
 """Explanations the rules get right often enough to hold back the head (measured with scripts/train_safety.py)."""
 
 
-def rules_veto(hits: Sequence[Hit], text: str) -> bool:
-    """The rules found cues (or an idiom) here and explained each away by a reliable frame: no cue stands."""
+def rules_veto(hits: Sequence[Hit], text: str, *, for_concern: bool = False) -> bool:
+    """The rules found cues (or an idiom) here and explained each away by a reliable frame: no cue stands.
+
+    For a concern, a death that already happened is no veto: worry about the one left behind ("since dad died
+    she keeps saying she wants to join him") is exactly a concern."""
     if any(h.explained_by is None for h in hits):
         return False
-    if any(h.explained_by in RELIABLE_FRAMES for h in hits):
+    frames = RELIABLE_FRAMES - {GRIEF} if for_concern else RELIABLE_FRAMES
+    if any(h.explained_by in frames for h in hits):
         return True
     return bool(IDIOMS.search(normalize(text)))
 
@@ -51,7 +56,8 @@ def assess(text: str, *, reader: RiskReader | None = None) -> SafetyReading:
     semantic = reader.read(text)
     if semantic is None:
         return rules
-    return combine(rules, rules_veto(hits, text), semantic, reader.head)
+    return combine(rules, rules_veto(hits, text), semantic, reader.head,
+                   concern_vetoed=rules_veto(hits, text, for_concern=True))
 
 
 __all__ = ["RELIABLE_FRAMES", "assess", "rules_veto"]
