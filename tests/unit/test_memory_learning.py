@@ -131,7 +131,8 @@ async def test_forgetting_in_conversation_removes_everything_derived(sqlite_stor
 
 async def test_reflection_links_insights_to_real_sources(sqlite_store, clock) -> None:
     model = ScriptedModel()
-    companion = Companion(sqlite_store, model, clock, CompanionConfig())
+    # No background learning: it could take the scripted reflection below for one of its own requests.
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(learn=False))
     companion.learner.reflect_every = 3
     for i in range(3):
         await collect(companion.reply("u", f"work was stressful again today, day {i}"))
