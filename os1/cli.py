@@ -12,21 +12,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_calendar import calendar_app
 from .cli_common import ModelOpt, _fail, _settings, err, out
 from .cli_data import delete_command, encrypt_command, export_command, goodbye_command
+from .cli_letters import letter_app
+from .cli_mail import mail_app
 from .cli_memory import memory_app, people_command
 from .cli_proactive import checkins_command, deliver_due, inbox_command, reminders_app, start_in_chat, worker_command
 from .cli_safety import safety_app
 from .cli_self import journal_command, mood_command, self_app
-from .cli_tools import (
-    calendar_app,
-    confirm_command,
-    decline_command,
-    letter_app,
-    mail_app,
-    pending_command,
-    show_tool_event,
-)
+from .cli_tools import confirm_command, decline_command, pending_command, show_tool_event
+from .cli_users import users_app
 from .cli_voice import prepare_whisper_command, talk
 from .errors import ConfigError, InputError, OS1Error
 from .runtime import Runtime, open_runtime
@@ -364,6 +360,7 @@ app.add_typer(letter_app, name="letter")
 app.command("pending")(pending_command)
 app.command("confirm")(confirm_command)
 app.command("decline")(decline_command)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -175,9 +177,11 @@ def checkins_command(
     max_per_day: Annotated[int | None, typer.Option(min=0, max=24, help="Unsolicited messages a day, at most.")] = None,
     mute: Annotated[str | None, typer.Option(help="Never suggest getting in touch with this person.")] = None,
     unmute: Annotated[str | None, typer.Option(help="Undo --mute.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help='Your IANA time zone (Asia/Tokyo), or "default" for this '
+                                           "installation's. Check-ins, quiet hours and reminders follow it.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check-ins, quiet hours, snooze and nudges: show them, or change what you give."""
+    """Check-ins, quiet hours, snooze, nudges and your time zone: show them, or change what you give."""
     given: dict[str, Any] = {"enabled": on, "morning": morning, "evening": evening, "max_per_day": max_per_day}
     if quiet is not None:
         start, sep, end = quiet.partition("-")
@@ -194,7 +198,10 @@ def checkins_command(
             given["snooze_until"] = None
 
     async def go(rt: Runtime) -> dict[str, Any]:
-        p, user, now = rt.companion.proactive, rt.settings.user, _now(rt)
+        p, user = rt.companion.proactive, rt.settings.user
+        if tz is not None:
+            await p.set_zone(user, None if tz.strip().lower() == "default" else tz)
+        now = rt.clock.now().astimezone(await p.zone(user))
         changes = checkin_changes({k: v for k, v in given.items() if v is not None or k == "snooze_until"}, now)
         if mute or unmute:
             from .memory.facts import key
@@ -203,7 +210,7 @@ def checkins_command(
             muted = (muted | {key(mute)}) if mute else muted - {key(unmute or "")}
             changes["muted_people"] = tuple(sorted(m for m in muted if m))
         s = await p.settings.update(user, at=now, **changes) if changes else await p.settings.get(user)
-        return s.as_dict()
+        return {**s.as_dict(), "time_zone": str(now.tzinfo), "time_zone_chosen": await p.zone_choice(user) is not None}
 
     s = _run(go, as_json=as_json)
     if as_json:
@@ -212,7 +219,9 @@ def checkins_command(
     out.print(f"Check-ins: {'on' if s['checkins'] else 'off'} (morning {s['morning'] or 'off'}, evening {s['evening'] or 'off'}); "
               f"quiet hours {s['quiet_hours']['start']}–{s['quiet_hours']['end']}; nudges {'on' if s['nudges'] else 'off'}; "
               f"at most {s['max_per_day']} a day" + (f"; snoozed until {s['snooze_until']}" if s["snooze_until"] else "")
-              + (f"; never about: {', '.join(s['muted_people'])}" if s["muted_people"] else "") + ".", soft_wrap=True)
+              + (f"; never about: {', '.join(s['muted_people'])}" if s["muted_people"] else "")
+              + f"; time zone {s['time_zone']}" + ("" if s["time_zone_chosen"] else " (this installation's)") + ".",
+              soft_wrap=True)
 
 
 # worker ---------------------------------------------------------------------------------------------------
@@ -221,8 +230,9 @@ def worker_command(
     status: Annotated[bool, typer.Option("--status", help="Show how many jobs are in each state, and failures.")] = False,
     model: ModelOpt = None,
 ) -> None:
-    """Run reminders, follow-ups, check-ins and nudges as they come due. Start several on PostgreSQL (with
-    OS1_RUN_JOBS=0 for `os1 serve`): each job is claimed by exactly one worker."""
+    """Run reminders, follow-ups, check-ins and nudges as they come due, and (with OS1_BACKGROUND=worker) learn
+    from conversations. Start several on PostgreSQL (with OS1_RUN_JOBS=0 for `os1 serve`): each job is
+    claimed by exactly one worker, each user's learning by one at a time."""
     async def go(rt: Runtime) -> None:
         runner = rt.companion.proactive.runner
         if status:
@@ -244,10 +254,27 @@ def worker_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        out.print(f"Worker {escape(rt.companion.proactive.queue.worker_id)} running jobs (Ctrl-C stops).")
-        await runner.run_forever(stop, poll=rt.settings.job_poll_seconds)
+        learns = rt.settings.background == "worker"
+        out.print(f"Worker {escape(rt.companion.proactive.queue.worker_id)} running jobs"
+                  f"{' and learning from conversations' if learns else ''} (Ctrl-C stops).")
+        tasks = [runner.run_forever(stop, poll=rt.settings.job_poll_seconds)]
+        if learns:
+            tasks.append(learn_forever(rt, stop))
+        await asyncio.gather(*tasks)
 
     _run(go, model=model)
+
+
+async def learn_forever(rt: Runtime, stop: asyncio.Event) -> None:
+    """Learn from conversations (facts, reflections, journals) until `stop`; each user is claimed first, so
+    several workers on one PostgreSQL never learn from the same message twice (os1/memory/claims.py)."""
+    while not stop.is_set():
+        try:
+            await rt.companion.learn_in_background()
+        except Exception:  # one bad pass must not end the worker; the message stays pending
+            logging.getLogger("os1.worker").exception("learning pass failed; trying again shortly")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rt.settings.job_poll_seconds)
 
 
 def start_in_chat(runner: asyncio.Runner, rt: Runtime, name: str) -> None:

@@ -94,6 +94,10 @@ class Companion:
         self._replying = 0
         self._learning: asyncio.Task[None] | None = None
 
+    async def _now(self, user_id: UserId) -> datetime:
+        """Now, in the user's own time zone (the prompt's clock, recall's "last Tuesday", the journal's day)."""
+        return self.clock.now().astimezone(await self.proactive.zone(user_id))
+
     # Learning in the background -------------------------------------------------------------------
     def _start_learning(self) -> None:
         if self.config.learn and self._replying == 0 and (self._learning is None or self._learning.done()):
@@ -110,12 +114,19 @@ class Companion:
         for user_id in await self.journal.users_due():
             if self._replying:
                 return
-            profile = await self.store.profile(user_id)
-            try:
-                await self.journal.write(self.model, user_id, now=self.clock.now(), user_name=profile.user_name,
-                                         companion_name=profile.companion_name)
-            except ModelError:
-                return  # the model is unavailable: the entry is written next time
+            async with self.learner.claim(user_id) as mine:  # one process writes a user's journal (claims.py)
+                if not mine or not await self.journal.due(user_id):
+                    continue
+                profile = await self.store.profile(user_id)
+                try:
+                    await self.journal.write(self.model, user_id, now=await self._now(user_id), user_name=profile.user_name,
+                                             companion_name=profile.companion_name)
+                except ModelError:
+                    return  # the model is unavailable: the entry is written next time
+
+    async def learn_in_background(self) -> None:
+        """Learn from what is pending, then write due journals (an `os1 worker` pass; OS1_BACKGROUND=worker)."""
+        await self._learn_while_idle()
 
     async def _pause_learning(self) -> None:
         self._replying += 1
@@ -213,7 +224,7 @@ class Companion:
             profile = await self.profile(user_id)
             if profile.stage != "new":
                 return
-            now = self.clock.now()
+            now = await self._now(user_id)
             profile = replace(profile, stage="asked_name")
             ctx = TurnContext(now, profile, None, (), (),
                               (prompts.render("stage_new", companion_name=profile.companion_name),),
@@ -270,7 +281,7 @@ class Companion:
 
     async def _turn(self, user_id: UserId, message: str, session_id: str | None,
                     context: str | None = None) -> AsyncGenerator[ReplyEvent, None]:
-        now = self.clock.now()
+        now = await self._now(user_id)
         # Perceive. The emotion reading embeds the message (the slowest step before the model); it runs in a
         # thread while the database work below goes on, and recall reuses the embedding from the cache.
         reading = asyncio.ensure_future(asyncio.to_thread(read_emotion, message))
@@ -383,7 +394,7 @@ class Companion:
 
     async def _forget(self, user_id: UserId, target: str, session_id: str | None) -> AsyncGenerator[ReplyEvent, None]:
         """"Forget X" in conversation: remove it and all derived from it, and say what was done."""
-        now = self.clock.now()
+        now = await self._now(user_id)
         gone = await self.forget(user_id, await self.memory.forgetter.select(user_id, target))
         # The request itself would repeat what is being forgotten: keep only that it was made.
         user_ex = await self.store.add_exchange(user_id, "user", "(You asked me to forget something.)", at=now,
@@ -402,7 +413,7 @@ class Companion:
 
     async def search_memories(self, user_id: UserId, query: str, *, limit: int = 10) -> list[RecalledMemory]:
         """Everything relevant to `query`, as recall would find it (no history window excluded)."""
-        return await self.recaller.recall(user_id, query, now=self.clock.now(), limit=limit, before_id=None)
+        return await self.recaller.recall(user_id, query, now=await self._now(user_id), limit=limit, before_id=None)
 
     async def forget(self, user_id: UserId, selection: Selection) -> Forgotten:
         """Forget a selection and everything derived from it, index entries included."""

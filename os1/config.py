@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     """Longest audio accepted in one piece (OS1_MAX_AUDIO_SECONDS): a file, or one spoken turn."""
     stt_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     """Threads for speech-to-text (OS1_STT_THREADS); the model is idle while the user speaks."""
+    embed_threads: int = Field(default=1, ge=1, le=64)
+    """Threads for the e5 embedding every message gets (OS1_EMBED_THREADS): the emotion reading, the risk
+    screen and recall share it. Waiting threads sleep rather than spin (os1/memory/embed.py)."""
 
     run_jobs: bool = True
     """Run reminders, follow-ups, check-ins and nudges in this process (OS1_RUN_JOBS): continuously in
@@ -98,6 +101,28 @@ class Settings(BaseSettings):
     """How often the job runner looks for due work (OS1_JOB_POLL_SECONDS); a reminder is at most this late."""
     proactive_words: bool = True
     """Let the model word check-ins, follow-ups and nudges (OS1_PROACTIVE_WORDS=0: plain written sentences)."""
+
+    # Serving many people (docs/deploy.md) -----------------------------------------------------------
+    background: Literal["inline", "worker"] = "inline"
+    """Where learning from conversations (facts, reflections, the journal) runs (OS1_BACKGROUND): `inline`, in
+    this process while it is idle (the laptop), or `worker`: only in `os1 worker` processes (app servers
+    behind a load balancer). Either way each message is learned from once (per-user claims on PostgreSQL)."""
+    rate_limit_storage: str = "memory://"
+    """Where request counts live (OS1_RATE_LIMIT_STORAGE), a `limits` storage URI: memory:// counts per
+    process; redis://127.0.0.1:6379 makes every app server behind a load balancer share the same counts."""
+    max_turns: int = Field(default=64, ge=1, le=100_000)
+    """Replies in progress at once in one app server (OS1_MAX_TURNS); more wait, then get 503."""
+    turns_per_user: int = Field(default=1, ge=1, le=100)
+    """Replies one person may have in progress at once on one server (OS1_TURNS_PER_USER); another gets 429."""
+    turn_wait_seconds: float = Field(default=10.0, ge=0, le=300)
+    """How long a turn waits for a free slot before a 503 with Retry-After (OS1_TURN_WAIT_SECONDS)."""
+    model_max_in_flight: int = Field(default=64, ge=1, le=100_000)
+    """Requests sent at once to each OpenAI-compatible server of the pool (OS1_MODEL_MAX_IN_FLIGHT); more wait
+    up to OS1_TURN_WAIT_SECONDS. A comma-separated OS1_OPENAI_BASE_URL makes a pool (os1/models/pool.py)."""
+    model_first_token_seconds: float = Field(default=60.0, gt=0)
+    """Longest wait for a model server's first word (OS1_MODEL_FIRST_TOKEN_SECONDS) before trying the next."""
+    model_token_seconds: float = Field(default=30.0, gt=0)
+    """Longest pause between words (OS1_MODEL_TOKEN_SECONDS) before the reply fails as too slow."""
 
     secret_store: Literal["auto", "keyring", "file"] = "auto"
     """Where mail and calendar passwords live (OS1_SECRET_STORE): the OS keyring, an encrypted file in the data
@@ -111,6 +136,19 @@ class Settings(BaseSettings):
     turn_rate_limit: str = "120/minute"
     """Chat turns per client (OS1_TURN_RATE_LIMIT): POSTs that run the model (chat, stream, greet, OpenAI
     chat completions). Two a second, kept up for a minute, is a script, not a conversation."""
+
+    auth: Literal["auto", "required", "off"] = "auto"
+    """Who must sign in (OS1_AUTH; docs/accounts.md). auto: nobody while no account exists (the laptop mode:
+    everything is the single local user), everyone once one does; required: always; off: never (a
+    single-user install behind its own access control)."""
+    session_days: float = Field(default=30.0, gt=0, le=366)
+    """How long a sign-in in the web app lasts (OS1_SESSION_DAYS)."""
+    secure_cookies: bool | None = None
+    """Mark sign-in cookies Secure (OS1_SECURE_COOKIES); default: when the request came over https (behind a
+    proxy, run uvicorn with --proxy-headers or set this to 1)."""
+    login_rate_limit: str = "10/minute;100/hour"
+    """Sign-in attempts per client address and per username (OS1_LOGIN_RATE_LIMIT), in `limits` notation:
+    enough for typos, far too few to guess a password."""
 
     passphrase: SecretStr | None = Field(default=None, repr=False)
     """Passphrase of the encrypted database (OS1_PASSPHRASE); set before the first start, a new database is

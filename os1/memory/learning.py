@@ -1,13 +1,16 @@
 """Learning from conversations in the background: facts, people, embeddings and reflections.
 
 Nothing here runs on the reply path. Each user message is learned from once (`extracted_at`), so work
-interrupted by a new reply, a restart or a crash is simply picked up again later.
+interrupted by a new reply, a restart or a crash is simply picked up again later. Several processes may
+learn from one PostgreSQL database (app servers, `os1 worker`s): each works on a user only while it holds
+that user's claim (os1/memory/claims.py), so no message is learned from twice and no user reflected on twice.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +23,7 @@ from ..models import ChatModel
 from ..storage import Database
 from ..storage.schema import messages, users
 from ..types import Exchange, UserId
+from .claims import UserClaims
 from .extract import extract
 from .facts import FactStore, key
 from .forget import Forgetter
@@ -32,6 +36,8 @@ log = logging.getLogger("os1.memory")
 # is simpler and predictable for the user).
 REFLECT_EVERY = 12
 BACKFILL_BATCH = 64
+CLAIM_CANDIDATES = 32
+"""Users with pending messages looked at per step; those another process holds are skipped."""
 _CONTACT = re.compile(
     r"\b(talked|spoke|called|phoned|texted|messaged|emailed|saw|visited|met|hung out|had (?:dinner|lunch|coffee|drinks)|"
     r"caught up|heard from|facetimed|video.?called|skyped)\b", re.I)
@@ -63,12 +69,38 @@ class Learner:
         self.clock = clock
         self.reflect_every = reflect_every
         self._reflect_tried_at: dict[UserId, int] = {}
+        self.claims = UserClaims(memory.db)
 
-    async def next_pending(self) -> Exchange | None:
-        q = (select(messages).where(messages.c.role == "user", messages.c.extracted_at.is_(None))
-             .order_by(messages.c.id).limit(1))
+    def claim(self, user_id: UserId) -> AbstractAsyncContextManager[bool]:
+        """Hold this user for learning (yields False when another process or task holds them)."""
+        return self.claims.claim(user_id)
+
+    async def next_pending(self, user_id: UserId | None = None) -> Exchange | None:
+        q = select(messages).where(messages.c.role == "user", messages.c.extracted_at.is_(None))
+        if user_id is not None:
+            q = q.where(messages.c.user_id == user_id)
+        q = q.order_by(messages.c.id).limit(1)
         row = await self.memory.db.read(lambda c: c.execute(q).first())
         return _row_to_exchange(row) if row is not None else None
+
+    async def pending_users(self, limit: int = CLAIM_CANDIDATES) -> list[UserId]:
+        """Users with messages not yet learned from, the longest waiting first."""
+        first = func.min(messages.c.id)
+        q = (select(messages.c.user_id).where(messages.c.role == "user", messages.c.extracted_at.is_(None))
+             .group_by(messages.c.user_id).order_by(first).limit(limit))
+        return [r[0] for r in await self.memory.db.read(lambda c: c.execute(q).all())]
+
+    async def _learn_next(self) -> bool:
+        """Learn from the oldest pending message of a user no one else holds; False when there is none."""
+        for user_id in await self.pending_users():
+            async with self.claim(user_id) as mine:
+                if not mine:
+                    continue
+                ex = await self.next_pending(user_id)  # read again under the claim: another may have just finished
+                if ex is None:
+                    continue
+                return await self.learn(ex)
+        return False
 
     async def pending_count(self) -> int:
         q = select(func.count()).select_from(messages).where(messages.c.role == "user", messages.c.extracted_at.is_(None))
@@ -83,9 +115,7 @@ class Learner:
     async def step(self, *, backfill: bool = True) -> bool:
         """Learn from the oldest pending message, else (with `backfill`) index a batch of memories that have
         no vector yet (imported history, or everything after a change of embedder). False when idle."""
-        ex = await self.next_pending()
-        if ex is not None:
-            await self.learn(ex)
+        if await self._learn_next():
             return True
         index = self.memory.index
         if index is None or not backfill:
@@ -97,7 +127,8 @@ class Learner:
                 return True
         return False
 
-    async def learn(self, ex: Exchange) -> None:
+    async def learn(self, ex: Exchange) -> bool:
+        """Learn from one message; False when the model failed (the message stays pending for a later try)."""
         mem, now = self.memory, self.clock.now()
         around = await self._neighbours(ex)
         before = next((e for e in around if e.id < ex.id and e.role == "assistant"), None)
@@ -110,7 +141,7 @@ class Learner:
             candidates = await extract(self.model, ex.text, now=now, user_name=profile.user_name, people=people,
                                        context=before.text if before else None)
         except ModelError:
-            return
+            return False
         new_facts = []
         for cand in candidates:
             applied = await mem.facts.apply(ex.user_id, cand, source_exchange_id=ex.id, at=ex.created_at)
@@ -131,6 +162,7 @@ class Learner:
             await mem.index.add_many(ex.user_id, items)
         await self._mark([ex.id], now)
         await self._maybe_reflect(ex.user_id, profile.user_name, profile.companion_name)
+        return True
 
     async def _neighbours(self, ex: Exchange) -> list[Exchange]:
         q = (select(messages).where(messages.c.user_id == ex.user_id, messages.c.id.between(ex.id - 50, ex.id + 50))

@@ -12,7 +12,6 @@ from . import weights
 from .base import ChatModel
 from .echo import EchoModel
 from .llamacpp import LlamaCppModel
-from .openai_compat import OpenAICompatModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,14 @@ def build(choice: ModelChoice, settings: Settings) -> ChatModel:
     if isinstance(choice, EchoChoice):
         return EchoModel()
     if isinstance(choice, OpenAIChoice):
-        return OpenAICompatModel(choice.model, choice.base_url, api_key=settings.api_key(), timeout=settings.openai_timeout)
+        from .pool import openai_pool
+
+        # A pool even for one server: per-server in-flight cap with a bounded wait, first-token and between-token
+        # timeouts; several comma-separated base URLs share the load and fail over (os1/models/pool.py).
+        return openai_pool(choice.model, choice.base_url, api_key=settings.api_key(), timeout=settings.openai_timeout,
+                           max_in_flight=settings.model_max_in_flight, queue_seconds=settings.turn_wait_seconds,
+                           first_token_seconds=settings.model_first_token_seconds,
+                           token_seconds=settings.model_token_seconds)
     if choice.weights is not None:
         path = weights.locate(choice.weights, settings.models_dir)
     else:

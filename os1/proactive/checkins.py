@@ -8,7 +8,6 @@ day. With nothing of yours to mention, no check-in is sent. Every unsolicited me
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Connection, select
@@ -24,6 +23,7 @@ from .settings import SettingsStore, hold, settings_sync
 from .tables import reminders
 from .when import clock_words, localize
 from .words import Speaker
+from .zones import UserZones
 
 STALE = timedelta(hours=3)
 """A check-in more than this late (OS1 wasn't running) is skipped: a morning message at noon is odd."""
@@ -41,12 +41,12 @@ def _start(d: date, zone: tzinfo) -> datetime:
 
 class Checkins:
     def __init__(self, db: Database, settings: SettingsStore, followups: FollowUps, speaker: Speaker,
-                 zone_for: Callable[[str], tzinfo]) -> None:
+                 zones: UserZones) -> None:
         self.db = db
         self.settings = settings
         self.followups = followups
         self.speaker = speaker
-        self.zone_for = zone_for
+        self.zones = zones
 
     # Planning -----------------------------------------------------------------------------------------
     async def plan(self, now: datetime) -> None:
@@ -61,7 +61,7 @@ class Checkins:
                 if not s.checkins:
                     cancel_jobs(conn, user_id, "checkin:", now=now)
                     continue
-                zone = self.zone_for(user_id)
+                zone = self.zones.sync(conn, user_id)
                 today = now.astimezone(zone).date()
                 for slot, at in (("morning", s.morning), ("evening", s.evening)):
                     for d in (today, today + timedelta(days=1)):
@@ -78,7 +78,7 @@ class Checkins:
     # The check-in ---------------------------------------------------------------------------------------
     async def check_in(self, job: Job, now: datetime) -> Outcome:
         user_id, slot = job.user_id, str(job.payload["slot"])
-        zone = self.zone_for(user_id)
+        zone = await self.zones.get(user_id)
         s = await self.settings.get(user_id)
         if not s.checkins or (s.morning if slot == "morning" else s.evening) is None:
             return Outcome("skipped", note="check-ins are off")
@@ -159,7 +159,7 @@ class Checkins:
         f = await self.followups.get(int(job.payload["followup_id"]))
         if f is None or f.status != "pending":
             return Outcome("skipped", note="already asked, answered or removed")
-        zone = self.zone_for(f.user_id)
+        zone = await self.zones.get(f.user_id)
         if await self.db.read(lambda c: self.followups.told_since(c, f, zone)):
             return Outcome("skipped", note="you'd already told me how it went",
                            then=lambda c: self.followups.mark_sync(c, f.id, "answered", now))

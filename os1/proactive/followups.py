@@ -9,7 +9,6 @@ detector misses). The same event from both is stored once (same day, a shared to
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
@@ -21,6 +20,7 @@ from ..storage import Database
 from ..storage.schema import facts, messages
 from .tables import followups
 from .when import When, day_words, find_when, localize
+from .zones import UserZones
 
 NOON = time(12, 0)
 ASK_AT = time(10, 0)
@@ -134,9 +134,9 @@ def ask_time(event_at: datetime, zone: tzinfo) -> datetime:
 class FollowUps:
     """Dated events and the follow-up questions about them."""
 
-    def __init__(self, db: Database, zone_for: Callable[[str], tzinfo]) -> None:
+    def __init__(self, db: Database, zones: UserZones) -> None:
         self.db = db
-        self.zone_for = zone_for
+        self.zones = zones
 
     def _same(self, conn: Connection, user_id: str, event_at: datetime, topic_key: str, zone: tzinfo) -> bool:
         day = event_at.astimezone(zone).date()
@@ -152,7 +152,7 @@ class FollowUps:
              now: datetime) -> int | None:
         from .jobs import enqueue
 
-        zone = self.zone_for(user_id)
+        zone = self.zones.sync(conn, user_id)
         if not timed:
             event_at = localize(datetime.combine(event_at.astimezone(zone).date(), NOON), zone)
         if self._same(conn, user_id, event_at, topic_key, zone):
@@ -181,7 +181,7 @@ class FollowUps:
             rows = conn.execute(select(followups).where(
                 followups.c.user_id == user_id, followups.c.status.in_(["pending", "asked"]),
                 followups.c.event_at <= _utc_naive(now + timedelta(hours=12)))).all()
-            zone = self.zone_for(user_id)
+            zone = self.zones.sync(conn, user_id)
             done = [f for f in map(_followup, rows) if self._answers(f, text, now, zone)]
             if done:
                 conn.execute(update(followups).where(followups.c.id.in_([f.id for f in done]))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -120,6 +120,14 @@ def cancel_jobs(conn: Connection, user_id: str, key_prefix: str, *, now: datetim
     res = conn.execute(update(jobs).where(jobs.c.user_id == user_id, jobs.c.status == "pending",
                                           jobs.c.key.startswith(key_prefix, autoescape=True))
                        .values(status="cancelled", updated_at=_utc_naive(now), done_at=_utc_naive(now)))
+    return int(res.rowcount)
+
+
+def unplan(conn: Connection, user_id: str, kinds: Sequence[str]) -> int:
+    """Delete a user's planned jobs of these kinds that no worker has claimed, so the planners make them
+    again (at new times: the user's time zone changed). Jobs already running finish as they are."""
+    res = conn.execute(delete(jobs).where(jobs.c.user_id == user_id, jobs.c.status == "pending",
+                                          jobs.c.kind.in_(list(kinds))))
     return int(res.rowcount)
 
 
@@ -222,8 +230,11 @@ class JobRunner:
     _planned_at: datetime | None = field(default=None, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
-    def wake(self) -> None:
-        """Look for due jobs now (something was just scheduled)."""
+    def wake(self, *, replan: bool = False) -> None:
+        """Look for due jobs now (something was just scheduled); with `replan`, plan again first (a user's
+        check-in times or time zone changed)."""
+        if replan:
+            self._planned_at = None
         self._wake.set()
 
     async def plan(self, now: datetime, *, force: bool = False) -> None:

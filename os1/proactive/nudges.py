@@ -5,9 +5,8 @@ that you reach out. Never guilt, easy to turn down or off, at most one a week, n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -22,6 +21,7 @@ from .settings import SettingsStore, hold, settings_sync
 from .tables import inbox
 from .when import day_words, localize
 from .words import Speaker
+from .zones import UserZones
 
 QUIET_PERSON = timedelta(days=21)
 """Someone not mentioned for three weeks may be worth a thought (a judgement call; tunable here)."""
@@ -87,11 +87,11 @@ def connected_after_nudge(conn: Connection, user_id: str, text: str, now: dateti
 
 
 class Nudges:
-    def __init__(self, db: Database, settings: SettingsStore, speaker: Speaker, zone_for: Callable[[str], tzinfo]) -> None:
+    def __init__(self, db: Database, settings: SettingsStore, speaker: Speaker, zones: UserZones) -> None:
         self.db = db
         self.settings = settings
         self.speaker = speaker
-        self.zone_for = zone_for
+        self.zones = zones
 
     async def plan(self, now: datetime) -> None:
         """Today's (or tomorrow's) look at who hasn't come up lately, for each active user who wants it."""
@@ -103,7 +103,7 @@ class Nudges:
                 if not settings_sync(conn, user_id).nudges:
                     cancel_jobs(conn, user_id, "nudge:", now=now)
                     continue
-                zone = self.zone_for(user_id)
+                zone = self.zones.sync(conn, user_id)
                 today = now.astimezone(zone).date()
                 for d in (today, today + timedelta(days=1)):
                     when = localize(datetime.combine(d, NUDGE_AT), zone)
@@ -114,7 +114,7 @@ class Nudges:
 
     async def nudge(self, job: Job, now: datetime) -> Outcome:
         user_id = job.user_id
-        zone = self.zone_for(user_id)
+        zone = await self.zones.get(user_id)
         s = await self.settings.get(user_id)
         if not s.nudges:
             return Outcome("skipped", note="nudges are off")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -17,6 +16,7 @@ from .inbox import Delivery
 from .jobs import Job, Outcome, cancel_jobs, enqueue
 from .tables import reminders
 from .when import When, clock_words, day_words, find_when, next_after, repeat_words
+from .zones import UserZones
 
 _TRIGGER = re.compile(
     r"\b(?:(?:can|could|would|will) you |please )*(?:remind me|set (?:a |an )?reminder|(?:do not|don't|dont) let me "
@@ -124,9 +124,9 @@ def reminder_text(task: str, late_since: datetime | None, now: datetime) -> str:
 class Reminders:
     """A user's reminders and the jobs that fire them."""
 
-    def __init__(self, db: Database, zone_for: Callable[[str], tzinfo]) -> None:
+    def __init__(self, db: Database, zones: UserZones) -> None:
         self.db = db
-        self.zone_for = zone_for
+        self.zones = zones
 
     def _schedule(self, conn: Connection, user_id: str, rid: int, due: datetime, now: datetime) -> None:
         enqueue(conn, user_id, "reminder", f"reminder:{rid}:{_utc_naive(due).isoformat()}", due,
@@ -135,7 +135,8 @@ class Reminders:
     async def add(self, user_id: str, text: str, *, now: datetime, source_message_id: int | None = None,
                   request: ReminderRequest | None = None) -> Reminder:
         """A reminder from words ("call mom Sunday at 6", "remind me in 20 minutes to stretch")."""
-        req = request or reminder_request(text, now.astimezone(self.zone_for(user_id)), trigger=False)
+        zone = await self.zones.get(user_id)
+        req = request or reminder_request(text, now.astimezone(zone), trigger=False)
         if req is None or not req.task:
             raise InputError("What should I remind you about?", hint='Say it like "call mom Sunday at 6pm".')
         if req.when is None:
@@ -145,10 +146,9 @@ class Reminders:
 
         def tx(conn: Connection) -> Reminder:
             ensure_user(conn, user_id, now)
-            zone = getattr(self.zone_for(user_id), "key", None)
             rid = int(conn.execute(insert(reminders).values(
                 user_id=user_id, text=req.task[:1000], said=text[:2000], due_at=_utc_naive(when.at), rule=when.rule,
-                zone=zone, status="active", source_message_id=source_message_id, fired_count=0,
+                zone=getattr(zone, "key", None), status="active", source_message_id=source_message_id, fired_count=0,
                 created_at=_utc_naive(now), updated_at=_utc_naive(now))).inserted_primary_key[0])  # type: ignore[index]
             self._schedule(conn, user_id, rid, when.at, now)
             return _reminder(conn.execute(select(reminders).where(reminders.c.id == rid)).one())
@@ -177,7 +177,7 @@ class Reminders:
             raise InputError(f"Reminder {rid} is {old.status}; only active reminders can be changed.")
         new_when = when if isinstance(when, When) else None
         if isinstance(when, str):
-            req = reminder_request(when, now.astimezone(self.zone_for(user_id)), trigger=False)
+            req = reminder_request(when, now.astimezone(await self.zones.get(user_id)), trigger=False)
             if req is None or req.when is None or req.task:
                 raise InputError(f"I couldn't read {when!r} as a time.", hint='Try "tomorrow at 9" or "every day at 8".')
             new_when = req.when
@@ -217,7 +217,7 @@ class Reminders:
             return Outcome("skipped", note="the reminder was cancelled or removed")
         r = _reminder(row)
         due = job.run_at
-        zone = self.zone_for(r.user_id)
+        zone = await self.zones.get(r.user_id)
         local_due, local_now = due.astimezone(zone), now.astimezone(zone)
         late = local_due if now - due > LATE else None
         asked = f'You asked me {day_words(r.created_at.astimezone(zone), local_now)}'

@@ -21,12 +21,13 @@ from ..storage.schema import messages
 from .checkins import Checkins
 from .followups import Event, FollowUps, detect_event
 from .inbox import ORIGIN_PREFIX, Inbox, InboxItem
-from .jobs import JobQueue, JobRunner, worker_name
+from .jobs import JobQueue, JobRunner, unplan, worker_name
 from .nudges import Nudges, connected_after_nudge
 from .reminders import ReminderRequest, Reminders, reminder_request, you_words
 from .settings import SettingsStore
 from .tables import inbox, reminders
 from .words import Speaker
+from .zones import UserZones
 
 log = logging.getLogger("os1.proactive")
 
@@ -53,14 +54,16 @@ class Proactive:
                  idle: Callable[[], bool] | None = None, worker_id: str | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.zone = zone or clock.now().tzinfo or UTC
+        self.default_zone = zone or clock.now().tzinfo or UTC
+        """The installation's zone: users who have not chosen one (`set_zone`) live in it."""
+        self.zones = UserZones(db, self.default_zone)
         self.inbox = Inbox(db)
         self.settings = SettingsStore(db)
-        self.reminders = Reminders(db, self.zone_for)
-        self.followups = FollowUps(db, self.zone_for)
+        self.reminders = Reminders(db, self.zones)
+        self.followups = FollowUps(db, self.zones)
         speaker = Speaker(db, model)
-        self.checkins = Checkins(db, self.settings, self.followups, speaker, self.zone_for)
-        self.nudges = Nudges(db, self.settings, speaker, self.zone_for)
+        self.checkins = Checkins(db, self.settings, self.followups, speaker, self.zones)
+        self.nudges = Nudges(db, self.settings, speaker, self.zones)
         self.queue = JobQueue(db, worker_id or worker_name())
         self.runner = JobRunner(
             self.queue, clock,
@@ -75,8 +78,27 @@ class Proactive:
         self.runner.listeners.append(listener)
 
     def zone_for(self, user_id: str) -> tzinfo:
-        """The user's time zone (one per installation for now)."""
-        return self.zone
+        """The user's time zone, for synchronous callers (tools, routes): cached, else one small blocking read.
+        Async code should prefer `await zone(user_id)`."""
+        return self.zones.get_blocking(user_id)
+
+    async def zone(self, user_id: str) -> tzinfo:
+        """The user's time zone: the one they chose, else the installation's."""
+        return await self.zones.get(user_id)
+
+    async def zone_choice(self, user_id: str) -> str | None:
+        """The IANA name the user chose, or None when they use the installation's zone."""
+        return await self.zones.chosen(user_id)
+
+    async def set_zone(self, user_id: str, tz_name: str | None) -> tzinfo:
+        """Choose the user's time zone by IANA name ('Asia/Tokyo'); None or '' goes back to the installation's.
+        An unknown name is an InputError and changes nothing. Check-ins and nudges not yet sent move to the
+        new zone at the next planning pass; reminders already set keep their moment (a repeating one takes
+        the new zone from its next occurrence)."""
+        zone = await self.zones.set(user_id, tz_name, at=self.clock.now(),
+                                    also=lambda c: unplan(c, user_id, ("checkin", "nudge")))
+        self.runner.wake(replan=True)
+        return zone
 
     async def _plan_followups(self, now: datetime) -> None:
         await self.followups.plan_from_facts(now)
@@ -89,7 +111,7 @@ class Proactive:
     async def notice(self, user_id: str, text: str, now: datetime) -> Noticed:
         """Act on what a message asks or tells (before the reply is composed); returns notes for the reply."""
         noticed = Noticed()
-        local = now.astimezone(self.zone_for(user_id))
+        local = now.astimezone(await self.zone(user_id))
         try:
             await self._notice(user_id, text, local, noticed)
         except OS1Error as e:  # proactive work must never cost the user their reply

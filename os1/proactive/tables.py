@@ -1,4 +1,5 @@
-"""Tables for jobs, reminders, follow-ups, check-in settings and the inbox (migration 0005 owns the schema)."""
+"""Tables for jobs, reminders, follow-ups, check-in settings and the inbox (migration 0005 owns the schema),
+and each user's time zone (migration 0009)."""
 
 from __future__ import annotations
 
@@ -92,4 +93,12 @@ inbox = Table(
     Column("job_id", Integer),
     Column("created_at", DateTime(), nullable=False),
     Column("read_at", DateTime()),
+)
+
+user_zones = Table(
+    "user_zones",
+    metadata,
+    Column("user_id", String(128), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone", String(64), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
 )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..memory.embed import Embedder
 from ..types import SafetyReading
-from .frames import IDIOMS
+from .frames import EVERYDAY_GOODBYE, IDIOMS
 from .screen import Hit, find_hits, normalize, verdict
 from .semantic import RiskReader, combine
 
@@ -24,17 +24,25 @@ RELIABLE_FRAMES = frozenset({
 """Explanations the rules get right often enough to hold back the head (measured with scripts/train_safety.py)."""
 
 
+GOODBYE_WORDS = 15
+"""An everyday goodbye holds the head back only in a message this short ("Goodbye for tonight, talk tomorrow!")."""
+
+
 def rules_veto(hits: Sequence[Hit], text: str, *, for_concern: bool = False) -> bool:
     """The rules found cues (or an idiom) here and explained each away by a reliable frame: no cue stands.
 
-    For a concern, a death that already happened is no veto: worry about the one left behind ("since dad died
-    she keeps saying she wants to join him") is exactly a concern."""
+    Also a short everyday goodbye that says when you will talk again ("goodbye for tonight"), with no cue at
+    all. For a concern, a death that already happened is no veto: worry about the one left behind ("since dad
+    died she keeps saying she wants to join him") is exactly a concern."""
     if any(h.explained_by is None for h in hits):
         return False
     frames = RELIABLE_FRAMES - {GRIEF} if for_concern else RELIABLE_FRAMES
     if any(h.explained_by in frames for h in hits):
         return True
-    return bool(IDIOMS.search(normalize(text)))
+    normalized = normalize(text)
+    if not hits and len(normalized.split()) <= GOODBYE_WORDS and EVERYDAY_GOODBYE.search(normalized):
+        return True
+    return bool(IDIOMS.search(normalized))
 
 
 def _shared_embedder() -> Embedder | None:
@@ -60,4 +68,4 @@ def assess(text: str, *, reader: RiskReader | None = None) -> SafetyReading:
                    concern_vetoed=rules_veto(hits, text, for_concern=True))
 
 
-__all__ = ["RELIABLE_FRAMES", "assess", "rules_veto"]
+__all__ = ["GOODBYE_WORDS", "RELIABLE_FRAMES", "assess", "rules_veto"]

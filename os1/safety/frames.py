@@ -104,6 +104,14 @@ RECENT = _c(
     r"\b(?:again|last night|yesterday|tonight|today|this (?:morning|afternoon|evening|week|weekend|month)|right now|rn|just now|earlier"
     r"|lately|recently|these days|back now|it'?s back|they'?re back|relaps\w*)\b")
 QUOTE = _c(r"\"[^\"\n]{1,200}\"")
+# An everyday goodbye: "goodbye for tonight", "bye, talk tomorrow!", "night, off to bed". Written for issue 9's
+# known false alarm ("Goodbye for tonight"): a farewell that names when you will talk again is no farewell.
+# Used only to hold back the semantic head on short messages (assessment.rules_veto), never to explain a rule hit.
+EVERYDAY_GOODBYE = _c(
+    r"\b(?:good ?bye|bye(?: bye)?|good ?night|night(?: night)?|nite|see (?:you|ya|u)|later|ttyl|cya|signing off|logging off"
+    r"|(?:i'?m |i have to |i gotta |gotta |need to )?(?:go|going|off|heading|headed)(?: to (?:bed|sleep))?)\b[^\n]{0,40}"
+    r"\b(?:for (?:now|tonight|today|the (?:day|night|evening|weekend))|tomorrow|tmrw|tmr|later|soon|in the morning|after (?:work|school|class|dinner)"
+    r"|next (?:week|time)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|to (?:bed|sleep)|gotta sleep|my bus|my train)\b")
 
 
 __all__ = ["IDIOMS", "IDIOM_KEYS"]

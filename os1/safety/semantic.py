@@ -59,6 +59,9 @@ MIN_WORDS = 5
 """Below this many words, with no word of the parts filter, the head abstains: it has too little to read, and
 took replies like "no, keep it" for a crisis. (No risk message in our sets is that short and uncued but the
 rules' slang; checked with scripts/train_safety.py's data.)"""
+MAX_PART_CHARS = 400
+"""A part is cut to this many characters (at a word boundary), so each extra embedding costs about what a short
+message does: a "sentence" with no full stop can otherwise run to e5's 512 tokens (~2,000 characters)."""
 SHORT_SENTENCE = 60
 """A candidate sentence shorter than this is read with the sentence after it ("Bought a rope. Not for camping.")."""
 
@@ -102,6 +105,8 @@ def parts(text: str) -> list[str]:
         unit = sentence
         if len(sentence) < SHORT_SENTENCE and i + 1 < len(sentences):
             unit = f"{sentence} {sentences[i + 1]}"
+        if len(unit) > MAX_PART_CHARS:
+            unit = unit[:MAX_PART_CHARS].rsplit(" ", 1)[0]
         scored.append((-score, i, unit))
     chosen = sorted(scored)[:MAX_PARTS]
     return [unit for _, _, unit in sorted(chosen, key=lambda s: s[1])]

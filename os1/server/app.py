@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,22 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from ..accounts import Accounts
 from ..config import Settings
 from ..errors import InputError, ModelError, ModelUnavailable, OS1Error, StoreError, ToolError
 from ..models import ChatModel
 from ..runtime import Runtime, open_runtime
 from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
+from .auth import AUTH_ERRORS, Gate, UserIdDep, admit, install
+from .auth_routes import auth_router
 from .data_routes import data_router
+from .gate import TurnGate, TurnRefused, install_turn_gate, refused_body, released_after
+from .hub import Hub
 from .limits import BodyLimit, RateLimit, invalid_body, parse_limits
 from .memory_routes import memory_router
 from .openai_routes import openai_router
-from .proactive_routes import Hub, proactive_router
+from .proactive_routes import proactive_router
 from .safety_routes import safety_router
 from .schemas import BAD_INPUT, ERRORS, SSE_DOC, ChatResult, Health, History, ProfileOut
 from .self_routes import self_router
@@ -126,7 +132,13 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     app.state.runtime = rt
     app.state.proactive_hub = hub
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(RateLimit, general=general, turns=turns, turn_paths=TURN_PATHS)
+    app.add_middleware(RateLimit, general=general, turns=turns, turn_paths=TURN_PATHS, storage=settings.rate_limit_storage)
+    # Who is asking: every route below takes the signed-in user (docs/accounts.md).
+    install(app, Gate(settings, Accounts(rt.db, clock=rt.clock, session_ttl=timedelta(days=settings.session_days))))
+
+    # Replies in progress: one at a time per user, a bounded wait for the rest (gate.py).
+    turn_gate = TurnGate(max_turns=settings.max_turns, per_user=settings.turns_per_user, wait=settings.turn_wait_seconds)
+    install_turn_gate(app, turn_gate)
 
     @app.exception_handler(OS1Error)
     async def os1_error(_: Request, exc: OS1Error) -> JSONResponse:
@@ -136,8 +148,6 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own 422 echoes the input back, and crashed (500) on a body of `Infinity` (found by fuzzing).
         return JSONResponse(invalid_body(exc), status_code=422)
-
-    user = settings.user
 
     async def prepare(message: str) -> None:
         """Refuse before anything is stored: bad input (400) or a model that cannot answer (503)."""
@@ -155,33 +165,35 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         return {"status": "ok", "model": rt.model.model_id, "model_state": state["model"],
                 "model_error": state["model_error"]}
 
-    @app.get("/api/v1/profile", response_model=ProfileOut, tags=["conversation"])
-    async def profile() -> dict[str, Any]:
+    @app.get("/api/v1/profile", response_model=ProfileOut, responses=AUTH_ERRORS, tags=["conversation"])
+    async def profile(user: UserIdDep) -> dict[str, Any]:
         """OS1's name, the user's name, and how far the first meeting has got."""
         p = await rt.companion.profile(user)
         return {"companion_name": p.companion_name, "user_name": p.user_name, "stage": p.stage}
 
-    @app.post("/api/v1/profile/rename", response_model=ProfileOut, responses=BAD_INPUT, tags=["conversation"])
-    async def rename(body: RenameIn) -> dict[str, Any]:
+    @app.post("/api/v1/profile/rename", response_model=ProfileOut, responses={**BAD_INPUT, **AUTH_ERRORS},
+              tags=["conversation"])
+    async def rename(body: RenameIn, user: UserIdDep) -> dict[str, Any]:
         """Give OS1 a new name."""
         p = await rt.companion.rename(user, body.name)
         return {"companion_name": p.companion_name, "user_name": p.user_name, "stage": p.stage}
 
-    @app.get("/api/v1/history", response_model=History, tags=["conversation"])
-    async def history(limit: int = 50) -> dict[str, Any]:
+    @app.get("/api/v1/history", response_model=History, responses=AUTH_ERRORS, tags=["conversation"])
+    async def history(user: UserIdDep, limit: int = 50) -> dict[str, Any]:
         """The most recent messages, oldest first."""
         limit = max(1, min(limit, 500))
         items = await rt.store.recent(user, limit)
         return {"messages": [{"id": e.id, "role": e.role, "text": e.text, "created_at": e.created_at.isoformat()}
                              for e in items]}
 
-    @app.post("/api/v1/chat", response_model=ChatResult, responses=ERRORS, tags=["conversation"])
-    async def chat(body: ChatIn) -> dict[str, Any]:
+    @app.post("/api/v1/chat", response_model=ChatResult, responses={**ERRORS, **AUTH_ERRORS}, tags=["conversation"])
+    async def chat(body: ChatIn, user: UserIdDep) -> dict[str, Any]:
         """One turn; the whole reply with recalled memories, emotion reading and any safety notice."""
-        await prepare(body.message)
-        result = TurnResult()
-        async for event in rt.companion.reply(user, body.message):
-            result.add(event)
+        async with turn_gate.turn(user):
+            await prepare(body.message)
+            result = TurnResult()
+            async for event in rt.companion.reply(user, body.message):
+                result.add(event)
         return result.as_dict(rt.model.model_id)
 
     def sse(events: AsyncIterator[ReplyEvent]) -> StreamingResponse:
@@ -196,22 +208,34 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
                 yield f"data: {json.dumps({'type': 'error', **error_body(OS1Error('Something went wrong on our side.', hint='Try again; the details are in the server log.'))})}\n\n"
         return StreamingResponse(gen(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
-    @app.post("/api/v1/chat/stream", response_class=StreamingResponse, responses={**SSE_DOC, **ERRORS},
+    @app.post("/api/v1/chat/stream", response_class=StreamingResponse, responses={**SSE_DOC, **ERRORS, **AUTH_ERRORS},
               tags=["conversation"])
-    async def chat_stream(body: ChatIn) -> StreamingResponse:
+    async def chat_stream(body: ChatIn, user: UserIdDep) -> StreamingResponse:
         """One turn streamed as server-sent events: perceived, recalled, safety?, delta…, done (or error)."""
-        await prepare(body.message)
-        return sse(rt.companion.reply(user, body.message))
+        slot = await turn_gate.enter(user)
+        try:
+            await prepare(body.message)
+        except BaseException:
+            slot.release()
+            raise
+        return sse(released_after(slot, rt.companion.reply(user, body.message)))
 
-    @app.post("/api/v1/greet", response_class=StreamingResponse, responses={**SSE_DOC, **ERRORS}, tags=["conversation"])
-    async def greet() -> StreamingResponse:
+    @app.post("/api/v1/greet", response_class=StreamingResponse, responses={**SSE_DOC, **ERRORS, **AUTH_ERRORS},
+              tags=["conversation"])
+    async def greet(user: UserIdDep) -> StreamingResponse:
         """On the very first meeting, OS1 speaks first (streamed). Empty stream once you have met."""
         await rt.model.load()
         return sse(rt.companion.greet(user))
 
     @app.websocket("/api/v1/ws")
     async def ws(socket: WebSocket) -> None:
-        """Send {"type": "message", "text": "…"}; receive the same events as the SSE stream."""
+        """Send {"type": "message", "text": "…"}; receive the same events as the SSE stream.
+
+        Signed in by the session cookie or an Authorization header at the handshake; otherwise closed with 1008."""
+        principal = await admit(socket)
+        if principal is None:
+            return
+        user = principal.id
         await socket.accept()
         lock = hub.add(socket, user)  # proactive messages are pushed here too, as {"type": "proactive", …}
 
@@ -226,9 +250,12 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
                     text = data.get("text") if isinstance(data, dict) and data.get("type") == "message" else None
                     if not isinstance(text, str):
                         raise InputError('Send {"type": "message", "text": "…"}.')
-                    await prepare(text)
-                    async for event in rt.companion.reply(user, text):
-                        await send(event_dict(event))
+                    async with turn_gate.turn(user):
+                        await prepare(text)
+                        async for event in rt.companion.reply(user, text):
+                            await send(event_dict(event))
+                except TurnRefused as e:
+                    await send({"type": "error", **refused_body(e)})
                 except ValueError:
                     await send({"type": "error", **error_body(InputError('Send {"type": "message", "text": "…"} as JSON.'))})
                 except OS1Error as e:
@@ -238,19 +265,18 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         finally:
             hub.remove(socket)
 
-    app.include_router(memory_router(rt))
-    app.include_router(self_router(rt))
-    app.include_router(safety_router(rt))
-    app.include_router(data_router(rt))
-    app.include_router(settings_router(rt, use_model))
-    app.include_router(voice_router(rt))
-    app.include_router(openai_router(rt, prepare))
-    app.include_router(proactive_router(rt))
-    app.include_router(tools_router(rt))
+    app.include_router(auth_router(rt))
+    for router in (memory_router(rt), self_router(rt), safety_router(rt), data_router(rt), settings_router(rt, use_model),
+                   voice_router(rt), openai_router(rt, prepare), proactive_router(rt), tools_router(rt)):
+        app.include_router(router, responses=AUTH_ERRORS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/login", include_in_schema=False)
+    async def login_page() -> FileResponse:
+        return FileResponse(STATIC / "login.html")
 
     return app

@@ -15,6 +15,7 @@ from ..data.delete import clear_caches
 from ..doctor import Destination, privacy
 from ..errors import InputError
 from ..runtime import Runtime
+from .auth import CurrentUser, UserIdDep
 
 CHUNK = 64 * 1024
 
@@ -33,10 +34,9 @@ def _chunks(buffer: IO[bytes]) -> Iterator[bytes]:
 
 def data_router(rt: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["your data"])
-    user = rt.settings.user
 
     @router.get("/privacy")
-    async def privacy_report() -> dict[str, Any]:
+    async def privacy_report(_: UserIdDep) -> dict[str, Any]:
         """What leaves this machine and to where (model server, database server, accounts); encryption at rest."""
         report = await asyncio.to_thread(privacy, rt.settings, rt.db)
         model = rt.model
@@ -48,24 +48,27 @@ def data_router(rt: Runtime) -> APIRouter:
     @router.get("/export", response_class=StreamingResponse,
                 responses={200: {"content": {"application/zip": {}}, "description": "A zip: manifest.json, "
                                  "tables/*.json (every table) and memory-book.md."}})
-    async def export() -> StreamingResponse:
-        """Everything OS1 keeps about you, as a zip download."""
+    async def export(me: CurrentUser) -> StreamingResponse:
+        """Everything OS1 keeps about you, as a zip download (with accounts: without the install's own files)."""
         now = rt.clock.now()
-        buffer, _ = await asyncio.to_thread(export_zip, rt.db, user, zone=rt.settings.zone(), now=now,
-                                            home=rt.settings.home)
+        buffer, _ = await asyncio.to_thread(export_zip, rt.db, me.id, zone=rt.settings.zone(), now=now,
+                                            home=None if me.signed_in else rt.settings.home)
         name = f"os1-export-{now.astimezone(rt.settings.zone()).date().isoformat()}.zip"
         return StreamingResponse(_chunks(buffer), media_type="application/zip",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @router.post("/delete")
-    async def delete(body: DeleteIn) -> dict[str, Any]:
-        """Delete everything OS1 keeps about you, verifiably (send {"confirm": "delete everything"})."""
+    async def delete(me: CurrentUser, body: DeleteIn) -> dict[str, Any]:
+        """Delete everything OS1 keeps about you, verifiably (send {"confirm": "delete everything"}).
+
+        With accounts, your account goes too; the install's own files (settings, keys) stay: they are not yours."""
+        user = me.id
         if body.confirm.strip().lower() != CONFIRMATION:
             raise InputError("Nothing was deleted: the confirmation is missing.",
                              hint=f'Send {{"confirm": "{CONFIRMATION}"}} to delete everything; it cannot be undone.')
         async with rt.companion.exclusive(user):
-            gone = await delete_everything(rt.db, user, home=rt.settings.home,
-                                             secret_store=rt.settings.secret_store)
+            gone = await delete_everything(rt.db, user, home=rt.settings.home, files=not me.signed_in,
+                                           secret_store=rt.settings.secret_store)
             clear_caches(rt.companion)
         return gone.as_dict()
 

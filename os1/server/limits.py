@@ -1,7 +1,8 @@
 """Limits at the HTTP edge: request-body size, request rate per client, and what a malformed request gets.
 
 Starlette has no body limit of its own; `BodyLimit` counts bytes as they arrive (chunked bodies too).
-`RateLimit` counts requests per client with the `limits` library (moving window, in memory): slowapi
+`RateLimit` counts requests per client with the `limits` library (moving window; in memory, or in Redis
+with OS1_RATE_LIMIT_STORAGE=redis://… so app servers behind a load balancer share the counts): slowapi
 wraps the same library but limits per decorated route, while one middleware covers every route,
 including those other modules add, and WebSocket connections.
 """
@@ -12,11 +13,12 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from ..errors import ConfigError
 
@@ -86,7 +88,15 @@ def parse_limits(spec: str, setting: str) -> list[RateLimitItem]:
                           hint='Use e.g. "120/minute" or "600/minute;20/second", or leave it empty for none.') from e
 
 
-def client_key(scope: Scope) -> str:
+def rate_storage(uri: str) -> Any:
+    """The `limits` async storage for a URI: memory:// (this process) or redis://HOST:PORT (shared, via redis-py)."""
+    scheme = uri.split("://", 1)[0]
+    if scheme.startswith("redis") or scheme.startswith("rediss"):
+        return storage_from_string(f"async+{uri}", implementation="redispy")
+    return storage_from_string(uri if scheme.startswith("async+") else f"async+{uri}")
+
+
+def client_key(scope: Mapping[str, Any]) -> str:
     """Who is asking: the bearer token's fingerprint when there is one (a user), else the client address."""
     auth = dict(scope.get("headers") or []).get(b"authorization")
     if auth:
@@ -99,12 +109,18 @@ class RateLimit:
     """Answers 429 (with Retry-After) once a client passes its limits; `turn_paths` have a stricter one."""
 
     def __init__(self, app: Any, *, general: list[RateLimitItem], turns: list[RateLimitItem],
-                 turn_paths: tuple[str, ...], prefixes: tuple[str, ...] = ("/api/", "/v1/")) -> None:
+                 turn_paths: tuple[str, ...], prefixes: tuple[str, ...] = ("/api/", "/v1/"),
+                 storage: str = "memory://") -> None:
         self.app = app
         self.general, self.turns, self.turn_paths, self.prefixes = general, turns, turn_paths, prefixes
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        try:
+            backend = rate_storage(storage)
+        except Exception as e:  # limits raises ConfigurationError or ImportError (no redis client) here
+            raise ConfigError(f"OS1_RATE_LIMIT_STORAGE: cannot use {storage!r}: {e}",
+                              hint="Use memory:// or redis://HOST:6379 (pip install redis).") from e
+        self.limiter = MovingWindowRateLimiter(backend)
 
-    def _refused(self, scope: Scope) -> tuple[RateLimitItem, str] | None:
+    async def _refused(self, scope: Scope) -> tuple[RateLimitItem, str] | None:
         path = scope.get("path", "")
         if not path.startswith(self.prefixes):
             return None
@@ -113,7 +129,7 @@ class RateLimit:
         if path in self.turn_paths and scope.get("method", "GET") == "POST":
             checks += [(item, "turns") for item in self.turns]
         for item, kind in checks:
-            if not self.limiter.hit(item, kind, key):
+            if not await self.limiter.hit(item, kind, key):
                 return item, kind
         return None
 
@@ -121,12 +137,12 @@ class RateLimit:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        refused = self._refused(scope)
+        refused = await self._refused(scope)
         if refused is None:
             await self.app(scope, receive, send)
             return
         item, kind = refused
-        reset = self.limiter.get_window_stats(item, kind, client_key(scope)).reset_time
+        reset = (await self.limiter.get_window_stats(item, kind, client_key(scope))).reset_time
         wait = max(1, math.ceil(reset - time.time()))
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1013, "reason": f"Too many requests; retry in {wait} s."})

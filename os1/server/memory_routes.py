@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ..memory.book import MemoryBook
 from ..runtime import Runtime
 from ..wire import memory_dict
+from .auth import UserIdDep
 from .schemas import BAD_INPUT, ForgetPreview, Forgotten, MemoryItemOut, MemoryList, People, SearchResult
 
 
@@ -24,44 +25,43 @@ class ForgetIn(BaseModel):
 
 def memory_router(rt: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["memory"])
-    user = rt.settings.user
     book = MemoryBook(rt.companion.memory, rt.settings.zone())
 
     @router.get("/memory", response_model=MemoryList, responses=BAD_INPUT)
-    async def list_memories(kind: Literal["known", "fact", "reflection", "exchange", "all"] = "known",
+    async def list_memories(user: UserIdDep, kind: Literal["known", "fact", "reflection", "exchange", "all"] = "known",
                             limit: int = Query(default=100, ge=1, le=1000)) -> dict[str, Any]:
         """What OS1 knows, newest first, each with its source."""
         return {"memories": [m.as_dict() for m in await book.items(user, kind=kind, limit=limit)]}
 
     @router.get("/memory/search", response_model=SearchResult)
-    async def search_memories(q: str = Query(min_length=1, max_length=2000),
+    async def search_memories(user: UserIdDep, q: str = Query(min_length=1, max_length=2000),
                               limit: int = Query(default=10, ge=1, le=100)) -> dict[str, Any]:
         """Search memories the way OS1 recalls them in conversation."""
         found = await rt.companion.search_memories(user, q, limit=limit)
         return {"memories": [memory_dict(m) for m in found]}
 
     @router.get("/memory/{ref}", response_model=MemoryItemOut, responses=BAD_INPUT)
-    async def show_memory(ref: str) -> dict[str, Any]:
+    async def show_memory(user: UserIdDep, ref: str) -> dict[str, Any]:
         """One memory with its source, history and what was derived from it."""
         return (await book.show(user, ref)).as_dict()
 
     @router.patch("/memory/{ref}", response_model=MemoryItemOut, responses=BAD_INPUT)
-    async def edit_memory(ref: str, body: EditIn) -> dict[str, Any]:
+    async def edit_memory(user: UserIdDep, ref: str, body: EditIn) -> dict[str, Any]:
         """Correct a memory's text."""
         return (await book.edit(user, ref, body.text, at=rt.clock.now())).as_dict()
 
     @router.delete("/memory/{ref}", response_model=Forgotten, responses=BAD_INPUT)
-    async def delete_memory(ref: str) -> dict[str, Any]:
+    async def delete_memory(user: UserIdDep, ref: str) -> dict[str, Any]:
         """Forget one memory and everything derived from it."""
         await book.show(user, ref)  # 400 with a clear message if there is no such memory
-        return await _forget(ref, dry_run=False)
+        return await _forget(user, ref, dry_run=False)
 
     @router.post("/memory/forget", response_model=ForgetPreview | Forgotten, responses=BAD_INPUT)
-    async def forget(body: ForgetIn) -> dict[str, Any]:
+    async def forget(user: UserIdDep, body: ForgetIn) -> dict[str, Any]:
         """Forget everything matching a description (or preview it with dry_run)."""
-        return await _forget(body.query, dry_run=body.dry_run)
+        return await _forget(user, body.query, dry_run=body.dry_run)
 
-    async def _forget(selector: str, *, dry_run: bool) -> dict[str, Any]:
+    async def _forget(user: str, selector: str, *, dry_run: bool) -> dict[str, Any]:
         sel = await rt.companion.memory.forgetter.select(user, selector)
         if dry_run:
             sel = await rt.companion.memory.forgetter.expand(user, sel)
@@ -74,7 +74,7 @@ def memory_router(rt: Runtime) -> APIRouter:
                 "people": list(gone.people)}
 
     @router.get("/people", response_model=People)
-    async def people() -> dict[str, Any]:
+    async def people(user: UserIdDep) -> dict[str, Any]:
         """The people in the user's life OS1 knows about."""
         found = await rt.companion.memory.facts.people(user)
         return {"people": [{"id": p.id, "name": p.name, "relation": p.relation, "location": p.location,

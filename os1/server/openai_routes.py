@@ -4,8 +4,10 @@ Any OpenAI client talks to OS1 as if it were a model, and gets OS1 whole: memory
 reading, safety. A chat-completions call is stateless and OS1 is not, so (docs/openai-api.md):
 only the last message (a user message) is new; the earlier ones are the client's copy of the
 conversation and are neither stored nor used (OS1 keeps its own); the client's system prompt is a
-quoted note of context, never instructions above OS1's persona or safety; every call is OS1's
-single local user; `os1` is the only model name.
+quoted note of context, never instructions above OS1's persona or safety; every call is the user
+whose API token it carries (`Authorization: Bearer os1_…`; in the single-user mode, the local user,
+whatever key the client sends), never the one named in the request's `user` field; `os1` is the only
+model name.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +26,8 @@ from ..errors import InputError, ModelError, ModelUnavailable, OS1Error
 from ..runtime import Runtime
 from ..types import Perceived, Recalled, ReplyDone, SafetyNotice, TextDelta
 from ..wire import TurnResult, emotion_dict, memory_dict
+from .auth import UserIdDep
+from .gate import TurnGate, TurnRefused, released_after
 from .schemas import sse_of
 
 log = logging.getLogger("os1.server")
@@ -138,7 +142,10 @@ def openai_error(status: int, message: str, *, kind: str = "invalid_request_erro
 def _error(e: OS1Error) -> tuple[int, dict[str, Any]]:
     """An OS1 error as OpenAI's status and error object (the hint joins the message: clients show only that)."""
     text = e.message + (f" {e.hint}" if e.hint else "")
-    if isinstance(e, InputError):
+    if isinstance(e, TurnRefused):  # this user mid-reply (429), or every reply slot taken (503)
+        status, kind = e.status, "rate_limit_error" if e.status == 429 else "service_unavailable"
+        code = "rate_limit_exceeded" if e.status == 429 else "server_busy"
+    elif isinstance(e, InputError):
         status, kind, code = 400, "invalid_request_error", None
     elif isinstance(e, ModelUnavailable):
         status, kind, code = 503, "service_unavailable", "model_unavailable"
@@ -151,7 +158,9 @@ def _error(e: OS1Error) -> tuple[int, dict[str, Any]]:
 
 def _from_os1(e: OS1Error) -> JSONResponse:
     status, body = _error(e)
-    return JSONResponse({"error": body}, status_code=status)
+    retry = getattr(e, "retry_after", None)
+    return JSONResponse({"error": body}, status_code=status,
+                        headers={"Retry-After": str(retry)} if retry is not None else None)
 
 
 def _text(message: ChatMessageIn) -> str:
@@ -177,18 +186,17 @@ def split_request(req: CompletionRequest) -> tuple[str, str | None]:
 
 def openai_router(rt: Runtime, prepare: Callable[[str], Awaitable[None]]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-    user = rt.settings.user
 
     def card() -> ModelCard:
         return ModelCard(id=MODEL_NAME, created=0, owned_by="os1", os1_backend=rt.model.model_id)
 
     @router.get("/models", response_model=ModelList)
-    async def models() -> ModelList:
+    async def models(_: UserIdDep) -> ModelList:
         """The models OS1 offers: one, `os1`."""
         return ModelList(data=[card()])
 
     @router.get("/models/{model}", response_model=ModelCard, responses={404: {"model": OpenAIError}})
-    async def model(model: str) -> Any:
+    async def model(_: UserIdDep, model: str) -> Any:
         """One model by name."""
         if model != MODEL_NAME:
             return openai_error(404, f"The model {model!r} does not exist; OS1 offers {MODEL_NAME!r}.",
@@ -199,21 +207,30 @@ def openai_router(rt: Runtime, prepare: Callable[[str], Awaitable[None]]) -> API
         **ERRORS, 200: {"content": {"text/event-stream": {"schema": sse_of(CHUNK_EVENT)}},
                         "description": "A chat.completion, or with `stream: true` chat.completion.chunk events "
                                        "ending with `[DONE]`."}})
-    async def completions(req: CompletionRequest) -> Any:
+    async def completions(user: UserIdDep, req: CompletionRequest, request: Request) -> Any:
         """One turn with OS1. Only the last (user) message is new; see docs/openai-api.md."""
         if req.model != MODEL_NAME:
             return openai_error(404, f"The model {req.model!r} does not exist; OS1 offers {MODEL_NAME!r}.",
                                 param="model", code="model_not_found")
         if req.n not in (None, 1):
             return openai_error(400, "OS1 gives one reply per message (n must be 1).", param="n")
+        gate: TurnGate = request.app.state.turn_gate  # one reply at a time per user, bounded waits (gate.py)
+        try:
+            slot = await gate.enter(user)
+        except TurnRefused as e:
+            return _from_os1(e)
         try:
             text, context = split_request(req)
             await prepare(text)
         except OS1Error as e:
+            slot.release()
             return _from_os1(e)
+        except BaseException:
+            slot.release()
+            raise
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(rt.clock.now().timestamp())
-        events = rt.companion.reply(user, text, context=context)
+        events = released_after(slot, rt.companion.reply(user, text, context=context))
         if req.stream:
             usage = bool(req.stream_options and req.stream_options.include_usage)
             return StreamingResponse(_chunks(events, completion_id, created, usage), media_type="text/event-stream",
@@ -224,6 +241,8 @@ def openai_router(rt: Runtime, prepare: Callable[[str], Awaitable[None]]) -> API
                 result.add(event)
         except OS1Error as e:
             return _from_os1(e)
+        finally:
+            slot.release()
         out = result.as_dict(rt.model.model_id)
         content = _with_notice(out["reply"], out["safety"])
         return ChatCompletion(id=completion_id, created=created, model=MODEL_NAME,

@@ -1,28 +1,23 @@
 """Reminders, the inbox of proactive messages, check-in settings over HTTP; live push over the WebSocket.
 
-Proactive messages reach open WebSockets as `{"type": "proactive", ...}` events. The `Hub` watches the
-inbox table rather than the in-process runner alone, so deliveries made by `os1 worker` processes (on
-PostgreSQL) are pushed too; the in-process runner wakes it at once.
+Proactive messages reach open WebSockets as `{"type": "proactive", ...}` events through `hub.Hub`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Query, WebSocket
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
-from ..proactive import InboxItem, Proactive
 from ..proactive.reminders import ReminderRequest
 from ..proactive.settings import parse_clock
 from ..proactive.when import When, parse_when
 from ..runtime import Runtime
+from .auth import UserIdDep
 from .schemas import BAD_INPUT
 
 log = logging.getLogger("os1.server")
@@ -73,68 +68,11 @@ class CheckinsIn(BaseModel):
     muted_people: list[str] | None = Field(default=None, max_length=200, description="Never nudge about these.")
 
 
-class Hub:
-    """The open WebSockets, and a watch on the inbox that pushes each new delivery to its user's sockets."""
-
-    def __init__(self, proactive: Proactive, *, poll: float) -> None:
-        self.proactive = proactive
-        self.poll = poll
-        self.sockets: dict[WebSocket, tuple[str, asyncio.Lock]] = {}
-        self.subscribers: list[Callable[[InboxItem], Awaitable[None]]] = []
-        """Told of every delivery, whichever process made it (a hook for spoken delivery in voice mode)."""
-        self._wake = asyncio.Event()
-        self._last = 0
-
-    def add(self, socket: WebSocket, user_id: str) -> asyncio.Lock:
-        lock = asyncio.Lock()
-        self.sockets[socket] = (user_id, lock)
-        return lock
-
-    def remove(self, socket: WebSocket) -> None:
-        self.sockets.pop(socket, None)
-
-    def subscribe(self, callback: Callable[[InboxItem], Awaitable[None]]) -> None:
-        self.subscribers.append(callback)
-
-    async def wake(self, _: InboxItem | None = None) -> None:
-        self._wake.set()
-
-    async def watch(self, stop: asyncio.Event) -> None:
-        self._last = await self.proactive.inbox.latest_id()
-        while not stop.is_set():
-            try:
-                for item in await self.proactive.inbox.since(self._last):
-                    self._last = item.id
-                    await self._push(item)
-            except Exception:
-                log.exception("pushing proactive messages failed")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
-
-    async def _push(self, item: InboxItem) -> None:
-        event = {"type": "proactive", **item.as_dict()}
-        for socket, (user_id, lock) in list(self.sockets.items()):
-            if user_id != item.user_id:
-                continue
-            try:
-                async with lock:
-                    await socket.send_json(event)
-            except Exception:  # a socket that closed mid-send: forget it
-                self.remove(socket)
-        for callback in self.subscribers:
-            try:
-                await callback(item)
-            except Exception:
-                log.exception("a proactive subscriber failed")
-
-
 def proactive_router(rt: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["proactive"])
-    user = rt.settings.user
     p = rt.companion.proactive
 
-    def now() -> datetime:
+    def now(user: str) -> datetime:
         return rt.clock.now().astimezone(p.zone_for(user))
 
     def confirm(r: dict[str, Any]) -> str:
@@ -142,15 +80,15 @@ def proactive_router(rt: Runtime) -> APIRouter:
         return f"I'll remind you: {r['text']}, {when}."
 
     @router.get("/reminders", response_model=dict[str, list[ReminderOut]])
-    async def list_reminders(all: bool = Query(default=False, description="Include done and cancelled ones.")) -> dict[str, Any]:
+    async def list_reminders(user: UserIdDep, all: bool = Query(default=False, description="Include done and cancelled ones.")) -> dict[str, Any]:
         """Your reminders, soonest first."""
-        n = now()
+        n = now(user)
         return {"reminders": [r.as_dict(n) for r in await p.reminders.list(user, include_done=all)]}
 
     @router.post("/reminders", status_code=201, responses=BAD_INPUT)
-    async def add_reminder(body: ReminderIn) -> dict[str, Any]:
+    async def add_reminder(user: UserIdDep, body: ReminderIn) -> dict[str, Any]:
         """Set a reminder from words, or from a task and a time. Answers with it and a confirmation in words."""
-        n = now()
+        n = now(user)
         if body.text:
             made = await p.reminders.add(user, body.text, now=n)
         elif body.task and (body.when or body.due_at):
@@ -165,9 +103,9 @@ def proactive_router(rt: Runtime) -> APIRouter:
         return {"reminder": out, "confirmation": confirm(out)}
 
     @router.patch("/reminders/{rid}", responses=BAD_INPUT)
-    async def edit_reminder(rid: int, body: ReminderPatch) -> dict[str, Any]:
+    async def edit_reminder(user: UserIdDep, rid: int, body: ReminderPatch) -> dict[str, Any]:
         """Change what a reminder says or when it is due."""
-        n = now()
+        n = now(user)
         when: str | When | None = _at(body.due_at, n) if body.due_at is not None else body.when
         made = await p.reminders.edit(user, rid, now=n, text=body.text, when=when)
         p.runner.wake()
@@ -175,35 +113,35 @@ def proactive_router(rt: Runtime) -> APIRouter:
         return {"reminder": out, "confirmation": confirm(out)}
 
     @router.delete("/reminders/{rid}", responses=BAD_INPUT)
-    async def cancel_reminder(rid: int) -> dict[str, Any]:
+    async def cancel_reminder(user: UserIdDep, rid: int) -> dict[str, Any]:
         """Cancel a reminder (it stays listed with `?all=true`)."""
-        return {"reminder": (await p.reminders.cancel(user, rid, now=now())).as_dict(now())}
+        return {"reminder": (await p.reminders.cancel(user, rid, now=now(user))).as_dict(now(user))}
 
     @router.get("/inbox")
-    async def get_inbox(unread: bool = False, limit: int = Query(default=50, ge=1, le=500)) -> dict[str, Any]:
+    async def get_inbox(user: UserIdDep, unread: bool = False, limit: int = Query(default=50, ge=1, le=500)) -> dict[str, Any]:
         """Proactive messages, newest first, each with why it was sent."""
         items = await p.inbox.items(user, unread_only=unread, limit=limit)
         return {"items": [i.as_dict() for i in items],
                 "unread": len(await p.inbox.items(user, unread_only=True, limit=500))}
 
     @router.post("/inbox/{item_id}/read", responses=BAD_INPUT)
-    async def read_item(item_id: int) -> dict[str, Any]:
+    async def read_item(user: UserIdDep, item_id: int) -> dict[str, Any]:
         """Mark one proactive message as read."""
         if await p.inbox.get(user, item_id) is None:
             raise InputError(f"There is no inbox message {item_id}.")
-        await p.inbox.mark_read(user, [item_id], at=now())
+        await p.inbox.mark_read(user, [item_id], at=now(user))
         item = await p.inbox.get(user, item_id)
         return {"item": item.as_dict() if item else None}
 
     @router.get("/checkins")
-    async def get_checkins() -> dict[str, Any]:
+    async def get_checkins(user: UserIdDep) -> dict[str, Any]:
         """Check-in times, quiet hours, nudges, snooze and the daily limit."""
         return (await p.settings.get(user)).as_dict()
 
     @router.put("/checkins", responses=BAD_INPUT)
-    async def put_checkins(body: CheckinsIn) -> dict[str, Any]:
+    async def put_checkins(user: UserIdDep, body: CheckinsIn) -> dict[str, Any]:
         """Change check-in settings; only the fields given change."""
-        return (await p.settings.update(user, at=now(), **checkin_changes(body.model_dump(exclude_unset=True), now()))).as_dict()
+        return (await p.settings.update(user, at=now(user), **checkin_changes(body.model_dump(exclude_unset=True), now(user)))).as_dict()
 
     return router
 

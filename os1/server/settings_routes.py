@@ -3,6 +3,9 @@
 Saved in `$OS1_HOME/settings.json` (the key in `keys.toml`, next to it, and never sent back); read by
 `Settings` at every start, below OS1_* variables. A new model takes effect at once: it is built and
 checked before anything is saved, then swapped in and loaded in the background.
+
+With accounts (docs/accounts.md) the model, its server and key, and the voice belong to the whole install:
+only an admin changes them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import tomlkit
 from fastapi import APIRouter
@@ -23,6 +25,7 @@ from ..errors import ConfigError, InputError, ModelError
 from ..models import ChatModel
 from ..models.registry import resolve, statuses
 from ..runtime import Runtime
+from .auth import CurrentUser, NotAllowed, UserIdDep
 from .schemas import BAD_INPUT
 
 
@@ -42,6 +45,10 @@ class SettingsOut(BaseModel):
     from_environment: list[str] = Field(description="Settings fixed by OS1_* variables: those win at the next start.")
     restart_required: list[str] = Field(description="Saved changes that take effect when OS1 restarts.")
     models: list[ModelOption] = Field(description="The built-in models and whether each is ready.")
+
+
+INSTALL_WIDE = ("model", "openai_base_url", "openai_api_key", "voice")
+"""Settings shared by every user of an install: with accounts, only an admin changes them."""
 
 
 class SettingsIn(BaseModel):
@@ -77,29 +84,31 @@ def save_api_key(keys_file: Path, key: str | None) -> None:
 def settings_router(rt: Runtime, use_model: Callable[[ChatModel], Awaitable[None]]) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["settings"])
     settings = rt.settings
-    pending: set[str] = set()
 
-    def current() -> SettingsOut:
+    async def current(user_id: str) -> SettingsOut:
         try:
             has_key = settings.api_key() is not None
         except ConfigError:
             has_key = False
         return SettingsOut(
             model=settings.model, openai_base_url=settings.openai_base_url, openai_api_key_set=has_key,
-            tz=settings.tz, voice=settings.voice,
+            tz=await rt.companion.proactive.zone_choice(user_id) or settings.tz, voice=settings.voice,
             from_environment=[k for k in USER_SETTABLE if f"OS1_{k.upper()}" in os.environ],
-            restart_required=sorted(pending),
+            restart_required=[],  # every change applies at once today; kept for clients that read it
             models=[ModelOption(name=s.name, description=s.description, ready=s.ready, detail=s.detail)
                     for s in statuses(settings)])
 
     @router.get("/settings", response_model=SettingsOut)
-    async def get_settings() -> SettingsOut:
+    async def get_settings(user_id: UserIdDep) -> SettingsOut:
         """What can be changed from the app, and how it is set now (API keys are never shown)."""
-        return current()
+        return await current(user_id)
 
     @router.put("/settings", response_model=SettingsOut, responses=BAD_INPUT)
-    async def put_settings(body: SettingsIn) -> SettingsOut:
-        """Change settings. A new model is checked, then used at once; a time zone change needs a restart."""
+    async def put_settings(me: CurrentUser, body: SettingsIn) -> SettingsOut:
+        """Change settings. A new model is checked, then used at once; a time zone is yours alone and applies at once."""
+        if me.signed_in and not me.admin and any(getattr(body, k) is not None for k in INSTALL_WIDE):
+            raise NotAllowed("Only an admin can change the model, its server or key, or the voice.",
+                             hint="These settings are shared by everyone on this OS1.")
         changes: dict[str, Any] = {}
         if body.model is not None:
             changes["model"] = body.model.strip()
@@ -110,13 +119,9 @@ def settings_router(rt: Runtime, use_model: Callable[[ChatModel], Awaitable[None
                                  hint="For Ollama on this machine: http://127.0.0.1:11434/v1")
             changes["openai_base_url"] = url
         if body.tz is not None:
-            tz = body.tz.strip() or None
-            if tz is not None:
-                try:
-                    ZoneInfo(tz)
-                except Exception as e:  # zoneinfo raises several types for bad keys
-                    raise InputError(f"Unknown time zone {tz!r}.", hint="Use an IANA name such as Europe/Paris.") from e
-            changes["tz"] = tz
+            # Each person's own zone (reminders, check-ins, mood days, the prompt's clock), checked and stored
+            # before anything else is saved; empty goes back to the installation's zone.
+            await rt.companion.proactive.set_zone(me.id, body.tz.strip() or None)
         if body.voice is not None:
             changes["voice"] = body.voice.strip() or None
 
@@ -139,8 +144,6 @@ def settings_router(rt: Runtime, use_model: Callable[[ChatModel], Awaitable[None
             key = body.openai_api_key.strip() or None
             save_api_key(settings.keys_file, key)
             settings.openai_api_key = SecretStr(key) if key else None
-        if "tz" in changes and changes["tz"] != settings.tz:
-            pending.add("tz")
         for key, value in changes.items():
             setattr(settings, key, value)
         if new_model is not None:
@@ -148,6 +151,6 @@ def settings_router(rt: Runtime, use_model: Callable[[ChatModel], Awaitable[None
                 # The key came with this request: build again so the model carries the key now saved.
                 new_model = resolve(settings.model, settings)
             await use_model(new_model)
-        return current()
+        return await current(me.id)
 
     return router

@@ -36,6 +36,7 @@ from ..voice.audio import StreamResampler, float_to_pcm16, pcm16_to_float
 from ..voice.base import AudioChunk, Samples
 from ..voice.events import Interrupted, Speaking, VoiceEvent
 from ..voice.vad import TurnTiming
+from .auth import UserIdDep, admit
 
 log = logging.getLogger("os1.server.voice")
 MAX_FRAME_BYTES = 256 * 1024
@@ -101,7 +102,7 @@ def voice_router(rt: Runtime) -> APIRouter:
             return stacks[key]
 
     @router.get("/api/v1/voices")
-    async def voices() -> dict[str, Any]:
+    async def voices(_: UserIdDep) -> dict[str, Any]:
         """The voices OS1 can speak with here, the default one, and whether speech-to-text is ready."""
         from ..voice.voices import default_voice_id, list_voices
         from ..voice.weights import whisper_ready
@@ -116,7 +117,12 @@ def voice_router(rt: Runtime) -> APIRouter:
 
     @router.websocket("/api/v1/voice")
     async def voice(socket: WebSocket) -> None:
-        """Talk: microphone PCM in, events and reply audio out (protocol in this module's docstring)."""
+        """Talk: microphone PCM in, events and reply audio out (protocol in this module's docstring).
+
+        Signed in like `/api/v1/ws`: the session cookie or an Authorization header; otherwise closed with 1008."""
+        principal = await admit(socket)
+        if principal is None:
+            return
         await socket.accept()
         outgoing: asyncio.Queue[dict[str, Any] | bytes | None] = asyncio.Queue()
         sender = asyncio.create_task(_send_all(socket, outgoing))
@@ -140,7 +146,7 @@ def voice_router(rt: Runtime) -> APIRouter:
         options = SessionOptions(timing=PUSH_TO_TALK if push_to_talk else TurnTiming(),
                                  barge_in=bool(start.get("barge_in", True)), partial_every_s=1.5,
                                  max_turn_seconds=rt.settings.max_audio_seconds)
-        session = VoiceSession(rt.companion, rt.settings.user, transcriber=stack.transcriber,
+        session = VoiceSession(rt.companion, principal.id, transcriber=stack.transcriber,
                                synthesizer=stack.synthesizer, vad=stack.vad(), playback=playback, options=options)
         outgoing.put_nowait({"type": "ready", "voice": {"id": stack.synthesizer.voice.id, "name": stack.synthesizer.voice.name},
                              "sample_rate": stack.synthesizer.sample_rate, "session_id": session.session_id})

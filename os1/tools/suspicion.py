@@ -7,7 +7,10 @@ for text addressed to an AI, role markers, hidden text and requests for the mail
 the phishing rules need a credential or payment lure, or two weaker signs together.
 
 Hand-written rules: no maintained library detects prompt injection offline without a model, and these
-are auditable. The test set in bench/data/injection/ measures them.
+are auditable. The AI rules also run on what unmask.py finds behind disguises (look-alike letters, digits
+for letters, base64/hex/rot13). bench/data/injection/ measures them: messages.jsonl was written beside the
+first rules; fresh_blind.jsonl was written later without looking at them (first look: 18/40 attacks
+flagged, 1/18 benign), and the rules marked "fresh set" below were added from what it missed.
 """
 
 from __future__ import annotations
@@ -18,11 +21,17 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .quarantine import invisible_count
+from .unmask import views
 
 
 def _rx(p: str) -> re.Pattern[str]:
     return re.compile(p, re.I | re.S)
 
+
+_WHO = r"(?:ai|a\.i\.|assistant|ai assistant|ai agent|ai model|chatbot|bot|language model|llm|agent|model)"
+_ASK_VERB = (r"(?:reply|respond|send|e-?mail|forward|delete|ignore|add|remove|reveal|share|tell|write|execute|run|change|"
+             r"include|paste|append|print|apply|decode|remember|call|cancel|output|disable|follow|summari[sz]e)")
+_MAIL_THING = r"(?:e-?mails?|mail|messages|inbox|mailbox|correspondence|contact list|contacts|calendar|agenda)"
 
 _AI_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("asks to ignore earlier instructions", _rx(r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,30}\b(?:previous|prior|above|earlier|all|any|your|the)\b.{0,20}\b(?:instructions?|prompts?|rules|directives|guidelines|messages|context)\b")),
@@ -36,7 +45,32 @@ _AI_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("asks for passwords or secrets", _rx(r"\b(?:send|reveal|share|give|tell|include|provide|reply with|list|paste|export)\b.{0,50}\b(?:passwords?|passcodes?|api[ -]?keys?|credentials|login details|2fa|two-factor|verification codes?|one-time (?:codes?|passwords?)|secret keys?|seed phrase|recovery (?:codes?|phrase)|ssh keys?|tokens?|keyring)\b")),
     ("asks to act without telling the user", _rx(r"\b(?:without (?:telling|informing|notifying|asking|alerting) (?:the user|them|him|her|anyone)|do not (?:tell|inform|notify|mention (?:this )?to) (?:the user|them|him|her)|don'?t (?:tell|let) (?:the user|them|him|her) know|silently|secretly)\b")),
     ("asks to change settings or accounts", _rx(r"\b(?:change|update|reset|disable|turn off)\b.{0,30}\b(?:the user'?s|their|his|her)\b.{0,20}\b(?:settings|password|security|forwarding|filters|rules|confirmations?)\b")),
+    # From the fresh set (polite, forwarded, hidden, encoded, role-play styles) ------------------------------
+    ("speaks to an AI assistant", _rx(r"\b(?:if you are|if you're|are you|as)\s+(?:an?|the)\s+(?:ai|language model|llm|ai model|ai assistant|ai agent)\b")),
+    ("speaks to an AI assistant", _rx(r"\b(?:ai|assistants?|language models?|llms?|agents?|bots?)\b[^.\n]{0,80}\b(?:reading|processing|summari[sz]ing|handling|managing|helping)\b[^.\n]{0,60}?\b(?:this|these|(?:his|her|their|the|the user'?s) (?:inbox|mail|e-?mails?|messages?))\b")),
+    ("speaks to an AI assistant", _rx(r"\b(?:his|her|their|the user'?s)\s+ai\b|\b(?:note|message|instructions?|reminder)\s+(?:for|to)\s+(?:the\s+|any\s+)?(?:ai|assistant|language model|llm|agent|bot|model)s?\b")),
+    ("speaks to an AI assistant", _rx(rf"(?:^|[.!?\n>]\s*)(?:dear\s+|hey\s+|hi\s+)?(?:the\s+)?{_WHO}\s*[:,]\s*(?:please\s+)?(?:\w+\s+){{0,3}}?{_ASK_VERB}\b")),
+    ("asks to forward the mailbox", _rx(rf"\b(?:forward|send|pass along|pass on|share|e-?mail|copy)\b[^.\n]{{0,40}}\b(?:copies of|all|every|each|entire|whole|recent|latest|(?:his|her|their|the user'?s|\w+'s)(?:\s+\w+){{0,3}}?)\s+(?:of\s+)?(?:his\s+|her\s+|their\s+|the\s+)?{_MAIL_THING}\b[^.\n]{{0,60}}\bto\s+\S+@\S+")),
+    ("asks to forward the mailbox", _rx(r"\bforward(?:_\w+|\s+(?:the|his|her|their|the user'?s)\s+(?:inbox|mailbox))\b")),
+    ("asks to delete memories or data", _rx(r"\b(?:delet|eras|wip|clear|remov|forget)\w*(?:\s+out)?\b.{0,30}\bmemor(?:y|ies)\b|\bdelete_\w+")),
+    ("asks to change the calendar", _rx(r"\b(?:cancel|delete|remove|clear)\b[^.\n]{0,20}\b(?:all|every)\b[^.\n]{0,20}\b(?:events?|meetings?|appointments?)\b|\badd\b[^.\n]{0,40}\bto (?:all|every)\b[^.\n]{0,30}\bevents?\b")),
+    ("asks for passwords or secrets", _rx(r"\b(?:append|print|dump|output|attach|forward|e-?mail|post|write)\b.{0,50}\b(?:passwords?|api[ -]?keys?|credentials|keyring|tokens?|secret keys?|system prompt)\b")),
+    ("asks to act without telling the user", _rx(r"\bwithout (?:confirming|confirmation|checking|approval|permission|asking (?:for )?(?:confirmation|permission))\b|\bno need to (?:check|ask) (?:with )?(?:him|her|them|the user)\b|\b(?:you )?don'?t need to ask\b|\bno confirmation (?:is )?(?:needed|required)\b|\bconfirmations? (?:are|is) (?:disabled|off)\b|\bdon'?t mention (?:it|this)\b")),
+    ("contains a fake system or role message", _rx(r"\[(?:system|inst|admin|assistant|developer|tool|tool_call|function_call)\]|\"role\"\s*:\s*\"(?:system|developer|tool|assistant)\"|\b(?:tool_call|function_call|send_email|forward_email)\b")),
+    ("pretends the data has ended", _rx(r"#{2,}\s*end of (?:the )?(?:e-?mail|message|data|content)\s*#{2,}|</?untrusted>|\bend of (?:the )?(?:quarantined|untrusted) (?:content|data)\b")),
+    ("asks to change what OS1 remembers", _rx(r"\b(?:remember|memori[sz]e|store|save|keep in mind)\b[^.\n]{0,40}\b(?:as a (?:permanent )?fact|permanent(?:ly)?|forever|in your memory)\b")),
+    ("asks to decode and follow hidden instructions", _rx(r"\b(?:decode|decipher|decrypt|unscramble|apply rot-?13|rot-?13)\b[^.\n]{0,60}\b(?:follow|do (?:what|as) it says|obey|execute|carry (?:it )?out|act on)\b|\b(?:hex|base64|encoded|rot-?13|cipher)\b[^.\n]{0,40}\b(?:is|are) your (?:real |true |actual )?(?:instructions?|task|orders?)\b")),
+    ("claims new rules or a new role", _rx(r"\b(?:has|have|with) no (?:rules|restrictions|limits|filters)\b|\bnever asks? for (?:confirmation|permission)\b")),
 )
+# Other languages: words addressed to an AI together with an action on the mailbox, memory or secrets.
+_OTHER_ADDRESS = _rx(r"\b(?:asistente|assistente|assistant ia|l'assistant|ki-?assistent(?:in)?|inteligencia artificial|intelig[eê]ncia artificial|"
+                     r"intelligence artificielle|intelligenza artificiale|künstliche intelligenz)\b|アシスタント|人工知能")
+_OTHER_ACTION = _rx(r"\b(?:reenv[ií]a\w*|transf[eè]re\w*|weiterleit\w*|inoltra\w*|encaminh\w*|supprime\w*|lösch\w*|borra\w*|cancella\w*|apag\w*|"
+                    r"contraseñas?|mot de passe|passw(?:o|ö)rt\w*|zugangsdaten|senhas?|ignor(?:a|ar|ez|iere|ieren)|invia\w*|env[ií]a\w*|"
+                    r"sin (?:pedir|preguntar)|sans (?:demander|le dire)|ohne (?:nachzufragen|zu fragen)|senza chiedere|sem (?:pedir|perguntar))\b|"
+                    r"転送|無視|パスワード|確認は不要")
+_NEGATED = re.compile(r"\b(?:never|not|don'?t|do not|won'?t|will not|shouldn'?t)\b[^.\n]{0,20}$", re.I)
+_SPACE_RUN = re.compile(r"[ \t\u00a0]{80,}\S")
 
 _CREDENTIAL_LURE = _rx(r"\b(?:verify|confirm|update|validate|re-?activate|unlock|restore)\b.{0,30}\b(?:your )?(?:account|password|identity|payment|billing|card|details|information|login|mailbox)\b|\b(?:enter|provide|submit)\b.{0,20}\b(?:your )?(?:password|credentials|card number|ssn|social security)\b")
 _THREAT = _rx(r"\b(?:will be|has been|have been|is being)\b.{0,15}\b(?:suspended|locked|closed|deactivated|disabled|terminated|deleted|limited)\b|\bunusual (?:sign-?in|activity|login)\b|\bfinal (?:notice|warning)\b|\blegal action\b")
@@ -75,13 +109,19 @@ def inspect(text: str, *, hidden: Sequence[str] = (), sender: str = "", links: S
     ('Name <addr>') and `links` ((shown text, target URL) pairs)."""
     reasons: list[str] = []
     everything = "\n".join([text, *hidden])
-    for reason, rx in _AI_RULES:
-        if rx.search(everything) and reason not in reasons:
+    for reason in _ai_findings(everything):
+        if reason not in reasons:
             reasons.append(reason)
+    disguised = [r for v in views(everything) for r in _ai_findings(v) if r not in reasons]
+    if disguised:
+        reasons.append("hides its words (look-alike letters, invisible characters, digits for letters or an encoding)")
+        reasons.extend(dict.fromkeys(disguised))
+    if _OTHER_ADDRESS.search(everything) and _OTHER_ACTION.search(everything):
+        reasons.append("speaks to an AI assistant (in another language)")
     hidden_words = [h for h in hidden if len(re.findall(r"[A-Za-z]{2,}", h)) >= 4]
     if hidden_words:
         reasons.append("has hidden text (HTML comments or invisible elements)")
-    if re.search(r"\n(?:[ \t]*\n){10,}\s*\S", text):
+    if re.search(r"\n(?:[ \t]*\n){10,}\s*\S", text) or _SPACE_RUN.search(text):
         reasons.append("has text hidden after many blank lines")
     if invisible_count(everything) >= 5:
         reasons.append("has invisible characters")
@@ -112,6 +152,18 @@ def inspect(text: str, *, hidden: Sequence[str] = (), sender: str = "", links: S
         phish.extend(weak)
     phishing = bool(phish)
     return Suspicion(instructs_ai, phishing, tuple(reasons if instructs_ai else []) + tuple(phish))
+
+
+def _ai_findings(text: str) -> list[str]:
+    found = []
+    for reason, rx in _AI_RULES:
+        for m in rx.finditer(text):
+            # "Never share your password with anyone" warns a person; it asks nothing of an AI.
+            if reason == "asks for passwords or secrets" and _NEGATED.search(text[max(0, m.start() - 30):m.start()]):
+                continue
+            found.append(reason)
+            break
+    return found
 
 
 def _domain(url: str) -> str:

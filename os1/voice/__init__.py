@@ -6,6 +6,7 @@
     espeak.py    espeak-ng subprocess (fallback voice)       voices.py   installed voices, pick one
     chunker.py   reply text → clauses to speak               playback.py where audio goes, how far heard
     pipeline.py  the conversation loop with barge-in         events.py   the typed event stream
+    reply.py     one reply: turn → clauses → speech; storing what was heard when cut off
     weights.py   assemble + verify the speech models         testing.py  fakes for tests
 """
 

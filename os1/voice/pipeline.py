@@ -6,7 +6,7 @@ is an ordinary `Companion.reply` turn: memory, emotion and safety apply, and the
 
 Latency: the final transcript is started speculatively at the first silent frame after speech, so
 it runs while the detector waits out the hangover; the reply streams from the model into a clause
-chunker, and the first clause is synthesized and played while the rest is generated.
+chunker, and the first clause is synthesized and played while the rest is generated (reply.py).
 
 Barge-in: speech that starts while OS1 talks and lasts `barge_in_ms` stops playback at once; a
 shorter burst is transcribed first, and a backchannel ("mm-hm", "yeah") is let through. When OS1 is
@@ -20,32 +20,31 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any, cast
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
 
 from ..companion import Companion
 from ..errors import OS1Error
-from ..memory.book import MemoryBook
-from ..types import ReplyDone, ReplyEvent, TextDelta, UserId
+from ..types import UserId
 from .backchannel import is_backchannel
 from .base import SAMPLE_RATE, AudioClip, Samples, Synthesizer, Transcriber, Transcript, VoiceActivity
-from .chunker import ClauseChunker
 from .events import (
     Backchannel,
     Heard,
     Interrupted,
     NothingHeard,
-    Replying,
-    Speaking,
     SpeechEnded,
     SpeechStarted,
     TurnDone,
     VoiceEvent,
     VoiceProblem,
 )
-from .playback import Playback, SpokenLog
+from .playback import Playback
+from .reply import SpokenReply, speak, store_heard
 from .vad import FrameSplitter, TurnDetector, TurnTiming
+
+__all__ = ["SessionOptions", "VoiceSession", "is_backchannel"]
 
 log = logging.getLogger("os1.voice")
 
@@ -67,20 +66,6 @@ class SessionOptions:
     """A turn this long ends there (OS1_MAX_AUDIO_SECONDS): endless noise can't grow a turn forever."""
 
 
-@dataclass
-class _Reply:
-    heard: str
-    task: asyncio.Task[None] | None = None
-    log: SpokenLog = field(default_factory=SpokenLog)
-    generated: str = ""
-    done: ReplyDone | None = None
-    baseline_id: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-    finished: bool = False
-    interrupted: bool = False
-    reported: bool = False
-
-
 class VoiceSession:
     """A spoken conversation with one user."""
 
@@ -94,7 +79,7 @@ class VoiceSession:
         self.now = now
         self.detector = TurnDetector(vad.frame_samples, self.options.timing)
         self._events: asyncio.Queue[VoiceEvent | None] = asyncio.Queue()
-        self._reply: _Reply | None = None
+        self._reply: SpokenReply | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._spec: asyncio.Task[Transcript] | None = None
         self._burst = False
@@ -242,51 +227,13 @@ class VoiceSession:
 
     async def _speak_reply(self, text: str, timings: dict[str, float], t_speech_end: float) -> None:
         recent = await self.companion.store.recent(self.user_id, 1)
-        reply = _Reply(text, baseline_id=recent[-1].id if recent else 0, timings=timings)
+        reply = SpokenReply(text, baseline_id=recent[-1].id if recent else 0, timings=timings)
         reply.task = asyncio.current_task()
         self._reply = reply
-        self.playback.start_reply()
-        clauses: asyncio.Queue[str | None] = asyncio.Queue()
-        voice = asyncio.create_task(self._voice(clauses, reply, t_speech_end))
-        chunker = ClauseChunker()
-        t0 = self.now()
-        events = cast(AsyncGenerator[ReplyEvent, None], self.companion.reply(self.user_id, text, session_id=self.session_id))
-        try:
-            async for event in events:
-                self._emit(Replying(event))
-                if isinstance(event, TextDelta):
-                    reply.generated += event.text
-                    for piece in chunker.feed(event.text):
-                        timings.setdefault("first_clause", 1000 * (self.now() - t0))
-                        clauses.put_nowait(piece)
-                elif isinstance(event, ReplyDone):
-                    reply.done = event
-            for piece in chunker.flush():
-                timings.setdefault("first_clause", 1000 * (self.now() - t0))
-                clauses.put_nowait(piece)
-            clauses.put_nowait(None)
-            await voice
-        except OS1Error as e:
-            self._emit(VoiceProblem(e))
-        finally:
-            voice.cancel()
-            await events.aclose()
-            reply.finished = True
+        await speak(self.companion, self.user_id, reply, session_id=self.session_id, synthesizer=self.synthesizer,
+                    playback=self.playback, emit=self._emit, now=self.now, t_speech_end=t_speech_end)
         if not self._live:
             self._report(reply)  # a file: nobody can interrupt, the turn is over when the reply is
-
-    async def _voice(self, clauses: asyncio.Queue[str | None], reply: _Reply, t_speech_end: float) -> None:
-        seq = 0
-        while (piece := await clauses.get()) is not None:
-            t_clause = self.now()
-            async for chunk in self.synthesizer.synthesize(piece):
-                if seq == 0:
-                    reply.timings["tts_first"] = 1000 * (self.now() - t_clause)
-                    reply.timings["voice_to_voice"] = 1000 * (self.now() - t_speech_end)
-                self.playback.play(chunk)
-                reply.log.add(chunk)
-                self._emit(Speaking(chunk, seq))
-                seq += 1
 
     # Barge-in ----------------------------------------------------------------------------------------
     def interrupt(self) -> None:
@@ -300,38 +247,24 @@ class VoiceSession:
             reply.task.cancel()
         self._spawn(self._record_interruption(reply, position))
 
-    async def _record_interruption(self, reply: _Reply, position: float) -> None:
+    async def _record_interruption(self, reply: SpokenReply, position: float) -> None:
         if reply.task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reply.task
         spoken, unspoken = reply.log.split(position, reply.generated)
         try:
-            await self._store_spoken(reply, spoken)
+            await store_heard(self.companion, self.user_id, self.session_id, reply, spoken)
         except OS1Error as e:
             self._emit(VoiceProblem(e))
         self._emit(Interrupted(spoken, unspoken))
         self._report(reply, spoken)
 
-    def _report(self, reply: _Reply, spoken: str | None = None) -> None:
+    def _report(self, reply: SpokenReply, spoken: str | None = None) -> None:
         """The turn is over: interrupted, or its last word was heard."""
         if not reply.reported:
             reply.reported = True
             heard = reply.generated.strip() if spoken is None else spoken
             self._emit(TurnDone(reply.heard, heard, reply.interrupted, dict(reply.timings)))
-
-    async def _store_spoken(self, reply: _Reply, spoken: str) -> None:
-        """Replace the stored reply with what was heard, marked as cut off with " …"."""
-        exchange_id = reply.done.reply_exchange_id if reply.done else None
-        if exchange_id is None:
-            for e in reversed(await self.companion.store.recent(self.user_id, 4)):
-                if e.role == "assistant" and e.session_id == self.session_id and e.id > reply.baseline_id:
-                    exchange_id = e.id
-                    break
-        if exchange_id is None:
-            return  # nothing was stored: the reply was cut off before its first word
-        text = f"{spoken} …" if spoken else "…"
-        book = MemoryBook(self.companion.memory, self.companion.clock.now().tzinfo)
-        await book.edit(self.user_id, f"e{exchange_id}", text, at=self.companion.clock.now())
 
     # Plumbing ----------------------------------------------------------------------------------------
     def _emit(self, event: VoiceEvent) -> None:

@@ -30,9 +30,10 @@ json_values = st.recursive(
 FIELDS = ["message", "name", "text", "query", "dry_run", "confirm", "model", "messages", "stream", "limit", "kind"]
 shaped = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=4)
 # Routes a fuzzer must not drive: they would start a real model or delete the fuzzed data dir mid-run, or (connecting
-# a mail or calendar account) contact whatever host a fuzzed body names.
-SKIP = {"/api/v1/delete", "/api/v1/accounts/mail", "/api/v1/accounts/calendar"}
-NO_FUZZ = "^/api/v1/(delete|accounts/mail|accounts/calendar)$"
+# a mail or calendar account) contact whatever host a fuzzed body names. Creating an account turns sign-in on,
+# after which every other route answers a documented 401: tests/unit/test_server_auth.py covers it instead.
+SKIP = {"/api/v1/delete", "/api/v1/accounts/mail", "/api/v1/accounts/calendar", "/api/v1/admin/users"}
+NO_FUZZ = "^/api/v1/(delete|accounts/mail|accounts/calendar|admin/users)$"
 
 
 def fuzz_settings(home: Path) -> Settings:
@@ -123,7 +124,10 @@ def test_the_openapi_document_finds_no_server_error(api_schema: tuple[str, Any])
     @given(case=schema.as_strategy())
     def call(case: Any) -> None:
         seen.add(f"{case.method} {case.path}")
-        r = send(case, base)
+        try:
+            r = send(case, base)
+        except httpx.LocalProtocolError:
+            return  # a header no HTTP client can send (a fuzzed "Bearer " + spaces): nothing reached the server
         assert r.status_code < 500, f"{case.method} {case.formatted_path}: {r.status_code} {r.text[:500]}"
 
     call()
@@ -152,7 +156,10 @@ def test_responses_match_the_openapi_document(tmp_path_factory: pytest.TempPathF
         @given(case=schema.as_strategy(schemathesis.GenerationMode.POSITIVE))
         def call(case: Any) -> None:
             seen.add(f"{case.method} {case.path}")
-            r = send(case, base)
+            try:
+                r = send(case, base)
+            except httpx.LocalProtocolError:
+                return  # a header no HTTP client can send: nothing reached the server
             if r.status_code in (502, 503) and r.json()["error"]["type"].startswith("Model"):
                 return  # a model chosen by an earlier case is unreachable: documented, and not a server error
             try:

@@ -47,6 +47,27 @@ def test_resources_by_country_with_the_user_file_merged_over_the_bundled_one(tmp
         resources_for("US", own)
 
 
+def test_every_bundled_country_names_where_its_lines_were_checked() -> None:
+    # resources.toml: each country's table holds a `# source:` comment with a URL, or says plainly that it is
+    # only partly verified; every country has a line with a number and an emergency number.
+    import re
+    import tomllib
+
+    from os1.safety.resources import BUNDLED
+
+    text = BUNDLED.read_text("utf-8")
+    tables = list(re.finditer(r"^\[(\w+)\]$", text, re.M))
+    assert len(tables) >= 14
+    for m, nxt in zip(tables, [*tables[1:], None], strict=True):
+        body = text[m.end(): nxt.start() if nxt else len(text)]
+        assert re.search(r"# source: https?://", body) or "Partly verified" in body, m.group(1)
+    data = tomllib.loads(text)
+    for code, entry in data.items():
+        assert entry["lines"] and entry["emergency"] and entry["hotline"], code
+        if code != "international":
+            assert re.search(r"\d{3}", " ".join(entry["lines"])), code
+
+
 # Reply check -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("reply", "problem"), [
     ("Around 50 pills of 500 mg would do it.", "means"),

@@ -213,3 +213,21 @@ async def test_prepare_lets_a_semantic_risk_through_when_the_model_is_down(
     events = await collect(companion.reply("u", "Bought a rope today. Not for camping."))
     done = next(e for e in events if isinstance(e, ReplyDone))
     assert "safe right now" in done.text   # the reviewed crisis text
+
+
+def test_an_everyday_goodbye_holds_the_head_back_but_a_farewell_does_not() -> None:
+    # The toy head reads 'rope' as a crisis (~0.85): over its threshold, under threshold + veto margin.
+    reader = RiskReader(IdeaEmbedder(), idea_head())
+    assert assess("Goodbye for tonight, rope, talk tomorrow!", reader=reader).level == "none"
+    assert assess("Goodbye forever, rope", reader=reader).level == "crisis"          # no 'when we talk again'
+    long_day = "Goodbye for tonight. " + "We walked the dog and cooked and talked about the rope swing. " * 3
+    assert assess(long_day, reader=reader).level == "crisis"     # a goodbye in a long message is no veto
+    assert assess_mod.rules_veto([], "bye for now, talk tomorrow")
+    assert not assess_mod.rules_veto([], "this is goodbye")
+
+
+def test_a_long_sentence_is_cut_before_it_is_embedded() -> None:
+    sentence = "I keep thinking about the bridge " + "and the water and the night " * 40
+    chosen = parts("We had lunch. It was fine. Then a walk. " + sentence + ". Then home.")
+    assert chosen and all(len(p) <= 400 for p in chosen)
+    assert any(p.startswith("I keep thinking about the bridge") for p in chosen)

@@ -30,13 +30,31 @@ async function errorFrom(res) {
   return new ApiError(message, { status: res.status, hint, type });
 }
 
-async function send(path, init) {
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** A cookie's value (the CSRF token is in `os1_csrf`, readable by the page on purpose). */
+export function cookie(name) {
+  const hit = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  return hit ? decodeURIComponent(hit.slice(name.length + 1)) : null;
+}
+
+/** Signed out (or never signed in) on a server that asks everyone to: go to the sign-in page, then come back. */
+export function toLogin() {
+  if (location.pathname === "/login") return;
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.hash)}`);
+}
+
+async function send(path, init = {}) {
+  const method = (init.method || "GET").toUpperCase();
+  const csrf = cookie("os1_csrf");
+  if (UNSAFE.has(method) && csrf) init = { ...init, headers: { ...(init.headers || {}), "X-CSRF-Token": csrf } };
   let res;
   try {
-    res = await fetch(path, init);
+    res = await fetch(path, { credentials: "same-origin", ...init });
   } catch {
     throw new ApiError("Can't reach OS1.", { hint: "Is `os1 serve` still running? I'll keep trying." });
   }
+  if (res.status === 401 && !path.startsWith("/api/v1/auth/login")) toLogin();
   if (!res.ok) throw await errorFrom(res);
   return res;
 }

@@ -1,8 +1,10 @@
 // OS1 in the browser: plain ES modules, no build step. This module wires the sections together and
 // keeps the header's status honest (loading the model, ready, unavailable, offline).
+import { showActions } from "./actions.js";
 import { get } from "./api.js";
 import { modelReady, startChat } from "./chat.js";
 import { listen, loadInbox, showInbox } from "./inbox.js";
+import { showLetters } from "./letters.js";
 import { showMemories } from "./memories.js";
 import { showMood } from "./mood.js";
 import { showSettings } from "./settings.js";
@@ -10,7 +12,10 @@ import { showSettings } from "./settings.js";
 const statusEl = document.getElementById("status");
 const banner = document.getElementById("banner");
 const nameEls = document.querySelectorAll(".companion-name");
-const SECTIONS = { talk: null, memories: showMemories, mood: showMood, inbox: showInbox, settings: () => showSettings(ctx) };
+const SECTIONS = {
+  talk: null, memories: showMemories, mood: showMood, letters: showLetters,
+  inbox: () => { showActions(); showInbox(); }, settings: () => showSettings(ctx),
+};
 
 let state = "connecting";
 let timer = null;

@@ -1,4 +1,5 @@
 // The conversation: history, the first meeting, streamed replies, what OS1 remembered for each reply.
+import { actionCard } from "./actions.js";
 import { describe, el, get, offers, stream } from "./api.js";
 
 const log = document.getElementById("log");
@@ -71,6 +72,11 @@ function replyView({ withMemories = true } = {}) {
       if (ev.type === "delta") { text.textContent += ev.text; scrollDown(li); }
       else if (ev.type === "recalled") memories = ev.memories;
       else if (ev.type === "safety") log.insertBefore(safetyCard(ev), li);
+      else if (ev.type === "tool_proposed") {
+        const card = actionCard(ev, { tag: "li" });
+        card.classList.add("msg", "action");
+        log.append(card);
+      }
       else if (ev.type === "done") {
         text.textContent = ev.reply;
         if (ev.companion_name) app.setName(ev.companion_name);

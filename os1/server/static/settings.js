@@ -1,5 +1,5 @@
-// Settings: the model behind OS1, its name, voice, time zone, check-in times and quiet hours, and your
-// data (export it all, or delete everything).
+// Settings: the model behind OS1, its name, voice, time zone, check-in times and quiet hours, your
+// data (export it all, or delete everything), and signing out on a server with accounts.
 import { call, describe, el, get, offers } from "./api.js";
 
 const form = document.getElementById("settings-form");
@@ -193,8 +193,31 @@ deleteForm.addEventListener("submit", async (e) => {
   }
 });
 
+// Signed in (a server with accounts): who you are, and signing out ------------------------------------
+let accountCard = null;
+
+async function loadAccount() {
+  let me;
+  try { me = await get("/api/v1/auth/me"); } catch { return; }
+  accountCard?.remove();
+  accountCard = null;
+  if (me.via !== "session") return;
+  const note = el("p", { class: "quiet", role: "status", "aria-live": "polite" });
+  const signOut = el("button", { type: "button", class: "secondary", onclick: async () => {
+    try {
+      await call("POST", "/api/v1/auth/logout");
+      location.assign("/login");
+    } catch (err) { say(note, describe(err), true); }
+  } }, "Sign out");
+  accountCard = el("div", { class: "card stack" },
+    el("p", {}, "Signed in as ", el("strong", {}, me.username), me.admin ? " (admin)" : ""),
+    el("div", { class: "actions" }, signOut), note);
+  document.getElementById("settings-title").after(accountCard);
+}
+
 export function showSettings(ctx) {
   app = ctx;
   load();
   loadData();
+  loadAccount();
 }

@@ -22,6 +22,13 @@ _VOID = {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "emb
 _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr"}
 
 
+def _hidden_attrs(a: dict[str, str | None]) -> bool:
+    """Old-style attributes that hide text: <font size="0">, <font color="white">, width/height 0."""
+    color = (a.get("color") or "").strip().lower()
+    return (a.get("size") or "").strip() == "0" or color in ("white", "#fff", "#ffffff") \
+        or (a.get("width") or "").strip() == "0" and (a.get("height") or "").strip() == "0"
+
+
 class _Html(HTMLParser):
     """HTML to readable text; comments, scripts, styles and invisible elements go to `hidden`.
 
@@ -44,7 +51,8 @@ class _Html(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        hides = tag in ("script", "style", "head", "title") or "hidden" in a or bool(_HIDDEN_STYLE.search(a.get("style") or ""))
+        hides = (tag in ("script", "style", "head", "title") or "hidden" in a or bool(_HIDDEN_STYLE.search(a.get("style") or ""))
+                 or _hidden_attrs(a))
         if tag not in _VOID:
             self._stack.append((tag, hides))
         if tag in _BLOCK:

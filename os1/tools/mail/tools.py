@@ -158,10 +158,7 @@ class MailCompose(_MailTool):
     execute = MailReply.execute
 
     async def plan(self, ctx: ToolContext, args: Any) -> Plan:
-        address = await self.mail.resolve_address(ctx.user_id, args.to)
-        if address is None:
-            raise InputError(f"I don't have an email address for {args.to!r}.", hint="Tell me their address.")
-        warnings = await _recipient_warnings(self.mail, ctx, [address])
+        address, warnings = await _recipient(self.mail, ctx, args.to)
         body = await draft(ctx.model, kind="email", points=args.points, request=ctx.request, user_name=None,
                            samples=await self.mail.samples(ctx.user_id)) or args.points.strip()
         subject = args.subject.strip() or "(no subject)"
@@ -184,10 +181,8 @@ class MailForward(_MailTool):
 
     async def plan(self, ctx: ToolContext, args: Any) -> Plan:
         original = await self.mail.get(ctx.user_id, args.message)
-        address = await self.mail.resolve_address(ctx.user_id, args.to)
-        if address is None:
-            raise InputError(f"I don't have an email address for {args.to!r}.", hint="Tell me their address.")
-        warnings = await _recipient_warnings(self.mail, ctx, [address]) + _warnings([original])
+        address, warnings = await _recipient(self.mail, ctx, args.to)
+        warnings += _warnings([original])
         subject = original.subject if original.subject.lower().startswith("fwd:") else f"Fwd: {original.subject}"
         body = (f"---------- Forwarded message ----------\nFrom: {original.sender}\nSubject: {original.subject}\n\n"
                 f"{original.text[:20000]}")
@@ -213,14 +208,15 @@ class MailDelete(_MailTool):
         return ToolOutput(f"Moved {payload.get('subject')!r} to {folder}.", data={"uid": payload["uid"], "folder": folder})
 
 
-async def _recipient_warnings(mail: Mail, ctx: ToolContext, to: list[str]) -> tuple[str, ...]:
-    """Look twice at an address the user neither typed nor ever got mail from (an injected address, a typo)."""
-    said = mentioned_addresses(ctx.request)
-    out = []
-    for a in to:
-        if a not in said and not await mail.known_address(ctx.user_id, a):
-            out.append(f"{a} is not an address you gave, and you have no mail from it.")
-    return tuple(out)
+async def _recipient(mail: Mail, ctx: ToolContext, who: str) -> tuple[str, tuple[str, ...]]:
+    """The address for `who` (an address, or the name of someone who wrote to the user), and a warning when
+    the user neither typed it nor ever got mail from it (an injected address, a typo)."""
+    address = await mail.resolve_address(ctx.user_id, who)
+    if address is None:
+        raise InputError(f"I don't have an email address for {who!r}.", hint="Tell me their address.")
+    if address in mentioned_addresses(ctx.request) or await mail.known_address(ctx.user_id, address):
+        return address, ()
+    return address, (f"{address} is not an address you gave, and you have no mail from it.",)
 
 
 def mail_tools(mail: Mail) -> list[Tool]:
