@@ -169,6 +169,12 @@ def sealed() -> None:
         lines.append(f"| {what} | {r['n']} ({n.get('crisis', 0)}/{n.get('concern', 0)}/{n.get('none', 0)}) "
                      f"| {r['crisis_precision']:.3f} | {r['crisis_recall']:.3f} | {r['risk_precision']:.3f} "
                      f"| {r['risk_recall']:.3f} | {routed} | {conf or 'none wrong'} |")
+    full = results["full"]
+    met = full["crisis_recall"] >= 0.95 and full["crisis_precision"] >= 0.85
+    lines += ["", f"Against the target (crisis recall ≥ 0.95 at precision ≥ 0.85): {'met' if met else 'not met'} by the full "
+              f"screen (P {full['crisis_precision']:.3f}, R {full['crisis_recall']:.3f}); the rules alone: "
+              f"P {results['rules']['crisis_precision']:.3f}, R {results['rules']['crisis_recall']:.3f}. Head: trained "
+              f"{results['head']['trained']}, data {results['head']['data_sha256']}."]
     write("safety_sealed", results, "\n".join(lines))
     print(json.dumps(results, indent=2))
 
@@ -275,8 +281,9 @@ def _lines(results: dict[str, Any], cv: dict[str, Any]) -> list[str]:
         if r["assess"] is not None:
             lines.append(_row(split, f"{what}, full, in-sample", r["assess"], "—"))
     lines += ["", f"Cross-validated (the estimates for the full screen; scripts/train_safety.py, {cv.get('folds', '?')}-fold "
-              f"over {', '.join(k for k in cv.get('pooled_out_of_fold', {}) if k != 'all')} (safety_train_more: 500 messages written "
-              "for training in issue 9's second pass, scored out-of-fold too), safety_train_extra and an everyday sample always "
+              f"over {', '.join(k for k in cv.get('pooled_out_of_fold', {}) if k != 'all')} (safety_train_more: "
+              f"{results['head']['data'].get('safety_train_more', '?')} messages written for training in issue 9's second "
+              "pass, scored out-of-fold too), safety_train_extra and an everyday sample always "
               f"in training, thresholds chosen on the pooled out-of-fold predictions at crisis precision ≥ "
               f"{cv.get('precision_floor', '?')}):", "",
               "| split | crisis P | crisis R | concern routed | none flagged |", "|---|---|---|---|---|"]

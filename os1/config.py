@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     """Longest audio accepted in one piece (OS1_MAX_AUDIO_SECONDS): a file, or one spoken turn."""
     stt_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     """Threads for speech-to-text (OS1_STT_THREADS); the model is idle while the user speaks."""
-    embed_threads: int = Field(default=1, ge=1, le=64)
+    embed_threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     """Threads for the e5 embedding every message gets (OS1_EMBED_THREADS): the emotion reading, the risk
     screen and recall share it. Waiting threads sleep rather than spin (os1/memory/embed.py)."""
 

@@ -21,8 +21,9 @@ its parts.
 How the two stages combine (`combine`): the rules decide first and a rule hit stands; where the rules found
 nothing, the head's crisis or concern probability over its threshold (chosen by cross-validation, in the
 .npz) makes the turn a crisis or a concern, unless every cue the rules found there was explained away by a
-frame they read reliably (fiction, a game, news, lyrics, the recovered past, negation, an accident) and the
-head is not confident beyond the stricter `veto_margin`.
+frame they read reliably (fiction, a game, news, lyrics, the recovered past, negation, an accident), or the
+message is a short everyday goodbye that says when you'll talk again ("Goodbye for tonight"), and the head is
+not confident beyond the stricter `veto_margin` (assessment.rules_veto).
 """
 
 from __future__ import annotations

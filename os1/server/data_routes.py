@@ -53,7 +53,7 @@ def data_router(rt: Runtime) -> APIRouter:
         now = rt.clock.now()
         buffer, _ = await asyncio.to_thread(export_zip, rt.db, me.id, zone=rt.settings.zone(), now=now,
                                             home=None if me.signed_in else rt.settings.home)
-        name = f"os1-export-{now.astimezone(rt.settings.zone()).date().isoformat()}.zip"
+        name = f"os1-export-{now.astimezone(await rt.companion.proactive.zone(me.id)).date().isoformat()}.zip"
         return StreamingResponse(_chunks(buffer), media_type="application/zip",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -25,13 +25,15 @@ class ForgetIn(BaseModel):
 
 def memory_router(rt: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["memory"])
-    book = MemoryBook(rt.companion.memory, rt.settings.zone())
+    async def book_for(user: str) -> MemoryBook:
+        """The memory book in this person's time zone (dates and "last Tuesday" read in it)."""
+        return MemoryBook(rt.companion.memory, await rt.companion.proactive.zone(user))
 
     @router.get("/memory", response_model=MemoryList, responses=BAD_INPUT)
     async def list_memories(user: UserIdDep, kind: Literal["known", "fact", "reflection", "exchange", "all"] = "known",
                             limit: int = Query(default=100, ge=1, le=1000)) -> dict[str, Any]:
         """What OS1 knows, newest first, each with its source."""
-        return {"memories": [m.as_dict() for m in await book.items(user, kind=kind, limit=limit)]}
+        return {"memories": [m.as_dict() for m in await (await book_for(user)).items(user, kind=kind, limit=limit)]}
 
     @router.get("/memory/search", response_model=SearchResult)
     async def search_memories(user: UserIdDep, q: str = Query(min_length=1, max_length=2000),
@@ -43,17 +45,17 @@ def memory_router(rt: Runtime) -> APIRouter:
     @router.get("/memory/{ref}", response_model=MemoryItemOut, responses=BAD_INPUT)
     async def show_memory(user: UserIdDep, ref: str) -> dict[str, Any]:
         """One memory with its source, history and what was derived from it."""
-        return (await book.show(user, ref)).as_dict()
+        return (await (await book_for(user)).show(user, ref)).as_dict()
 
     @router.patch("/memory/{ref}", response_model=MemoryItemOut, responses=BAD_INPUT)
     async def edit_memory(user: UserIdDep, ref: str, body: EditIn) -> dict[str, Any]:
         """Correct a memory's text."""
-        return (await book.edit(user, ref, body.text, at=rt.clock.now())).as_dict()
+        return (await (await book_for(user)).edit(user, ref, body.text, at=rt.clock.now())).as_dict()
 
     @router.delete("/memory/{ref}", response_model=Forgotten, responses=BAD_INPUT)
     async def delete_memory(user: UserIdDep, ref: str) -> dict[str, Any]:
         """Forget one memory and everything derived from it."""
-        await book.show(user, ref)  # 400 with a clear message if there is no such memory
+        await (await book_for(user)).show(user, ref)  # 400 with a clear message if there is no such memory
         return await _forget(user, ref, dry_run=False)
 
     @router.post("/memory/forget", response_model=ForgetPreview | Forgotten, responses=BAD_INPUT)
