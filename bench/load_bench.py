@@ -237,13 +237,16 @@ def table(r: dict[str, Any]) -> str:
                      f"{s['added_first_ms_p50']} / {s['added_first_ms_p95']} | {s['added_turn_ms_p50']} / {s['added_turn_ms_p95']} | "
                      f"{', '.join(f'{k}: {v}' for k, v in s['errors'].items()) or '0'} |")
     p, m = r["proactive"], r["model"]
+    knee = (f"{r['knee_turns_per_s']} turns/s" if r["knee_turns_per_s"] is not None
+            else f"below the lowest offered rate ({min(float(x['offered_per_s']) for x in r['steps'])} turns/s)"
+            if r.get("steps") else "not measured")
     return "\n".join(lines) + (
         f"\n\n{r['connected']:,} of {r['users']:,} people connected over WebSocket to {r['servers']} app servers "
         f"({r['connects_per_s']} handshakes/s; {r['still_connected_at_end']:,} still connected at the end), one worker, "
         f"PostgreSQL; fake model: first word after {m['first_token_s']} s, {m['tokens']} words at {m['tokens_per_s']:g}/s. "
         f"App server memory {r['app_rss_idle_mb']:.0f} MB idle, {r['app_rss_connected_mb']:.0f} MB connected: "
         f"{r['kb_per_connection']} KB per connected person. Knee (p95 added first word <= {TARGET_P95_MS:g} ms, every turn "
-        f"answered): {r['knee_turns_per_s']} turns/s. Lost turns: {r['lost_turns']}. Reminders delivered by the worker: "
+        f"answered): {knee}. Lost turns: {r['lost_turns']}. Reminders delivered by the worker: "
         f"{p['received']}/{p['expected']} received, {p['lost']} lost, {p['duplicated']} duplicated. The client, the servers, "
         f"the worker, the fake model and PostgreSQL share the machine's cores. Target: {TARGET_USERS:,} connected, p95 added <= "
         f"{TARGET_P95_MS:g} ms.")

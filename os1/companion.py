@@ -295,38 +295,48 @@ class Companion:
                 yield event
             return
         size = self.config.history_turns
+        myself = asyncio.ensure_future(self.self_store.get(user_id, at=now))
         profile, total_before, recent = await asyncio.gather(
             self.profile(user_id), self.store.count(user_id, live_only=True),
             self.store.recent(user_id, size + size // 2, live_only=True))
-        emotion = await reading
-        plan = plan or plan_turn(message, self.config.crisis_resources, reading=await risk)
-        safety = plan.reading
-        yield Perceived(emotion, safety)
-        profile, instructions = self._meeting_step(profile, message)
-        # Reminders asked for, dated events, replies to a nudge: acted on now, confirmed in the reply.
-        noticed = await self.proactive.notice(user_id, message, now) if safety.level != "crisis" else Noticed()
-        instructions += noticed.instructions
-
-        # Tools (os1/tools): mail, calendar, letters; a yes or no to a pending action. No tool intent in the
-        # message: no extra model call. What tools read is fenced as untrusted data in the notes; anything that
-        # sends or deletes only becomes a pending action that waits for the user's own yes.
-        tool_step = await self.tools.step(user_id, message, now, history=recent) if safety.level == "none" else None
-        if tool_step is not None:
-            instructions += tool_step.instructions
-            for tool_event in tool_step.events:
-                yield tool_event
-
-        # Recall what is older than the window the prompt already carries.
+        # Recall what is older than the window the prompt already carries. It starts now and waits inside for
+        # the message's embedding (shared with the reading) while the emotion head and the risk screen finish;
+        # it only reads, so starting it before the turn's plan is known changes nothing.
         history = anchored_window(recent, total_before, size)
-        memories = await self.recaller.recall(user_id, message, now=now, limit=self.config.recall_limit,
-                                              before_id=history[0].id if history else None)
+        recalling = asyncio.ensure_future(self.recaller.recall(
+            user_id, message, now=now, limit=self.config.recall_limit, before_id=history[0].id if history else None))
+        try:
+            emotion = await reading
+            plan = plan or plan_turn(message, self.config.crisis_resources, reading=await risk)
+            safety = plan.reading
+            yield Perceived(emotion, safety)
+            profile, instructions = self._meeting_step(profile, message)
+
+            async def notice() -> Noticed:
+                # Reminders asked for, dated events, replies to a nudge: acted on now, confirmed in the reply.
+                return await self.proactive.notice(user_id, message, now) if safety.level != "crisis" else Noticed()
+
+            noticed, mood_note = await asyncio.gather(notice(), change_since_yesterday(
+                self.store.db, user_id, valence_now=emotion.valence, now=now, zone=now.tzinfo or UTC))
+            instructions += noticed.instructions
+
+            # Tools (os1/tools): mail, calendar, letters; a yes or no to a pending action. No tool intent in the
+            # message: no extra model call. What tools read is fenced as untrusted data in the notes; anything
+            # that sends or deletes only becomes a pending action that waits for the user's own yes.
+            tool_step = await self.tools.step(user_id, message, now, history=recent) if safety.level == "none" else None
+            if tool_step is not None:
+                instructions += tool_step.instructions
+                for tool_event in tool_step.events:
+                    yield tool_event
+            memories = await recalling
+            me = await myself
+        finally:
+            for task in (recalling, myself):
+                task.cancel()  # a no-op once done; else the turn was abandoned part-way
 
         if context:
             instructions.append(prompts.render("client_context", context=elide_middle(context, 2000)[0]))
         instructions += plan.instructions()
-        me = await self.self_store.get(user_id, at=now)
-        mood_note = await change_since_yesterday(self.store.db, user_id, valence_now=emotion.valence, now=now,
-                                                 zone=now.tzinfo or UTC)
         ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note)
         notes = notes_block(ctx)
 
