@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -255,6 +256,8 @@ def worker_command(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         learns = rt.settings.background == "worker"
+        if rt.settings.worker_nice:
+            os.nice(rt.settings.worker_nice)  # background work yields the CPU to replies (OS1_WORKER_NICE)
         out.print(f"Worker {escape(rt.companion.proactive.queue.worker_id)} running jobs"
                   f"{' and learning from conversations' if learns else ''} (Ctrl-C stops).")
         tasks = [runner.run_forever(stop, poll=rt.settings.job_poll_seconds)]

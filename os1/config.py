@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     """Where learning from conversations (facts, reflections, the journal) runs (OS1_BACKGROUND): `inline`, in
     this process while it is idle (the laptop), or `worker`: only in `os1 worker` processes (app servers
     behind a load balancer). Either way each message is learned from once (per-user claims on PostgreSQL)."""
+    worker_nice: int = Field(default=10, ge=0, le=19)
+    """How far `os1 worker` lowers its own CPU priority (OS1_WORKER_NICE; 0 keeps it): where workers share
+    cores with app servers, learning and reminders then wait for replies instead of competing with them."""
     rate_limit_storage: str = "memory://"
     """Where request counts live (OS1_RATE_LIMIT_STORAGE), a `limits` storage URI: memory:// counts per
     process; redis://127.0.0.1:6379 makes every app server behind a load balancer share the same counts."""
