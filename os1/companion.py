@@ -312,11 +312,11 @@ class Companion:
             yield Perceived(emotion, safety)
             profile, instructions = self._meeting_step(profile, message)
 
-            async def notice() -> Noticed:
+            async def act_on_notice() -> Noticed:
                 # Reminders asked for, dated events, replies to a nudge: acted on now, confirmed in the reply.
                 return await self.proactive.notice(user_id, message, now) if safety.level != "crisis" else Noticed()
 
-            noticed, mood_note = await asyncio.gather(notice(), change_since_yesterday(
+            noticed, mood_note = await asyncio.gather(act_on_notice(), change_since_yesterday(
                 self.store.db, user_id, valence_now=emotion.valence, now=now, zone=now.tzinfo or UTC))
             instructions += noticed.instructions
 
