@@ -164,7 +164,7 @@ class WhisperTranscriber:
                     start = None  # the closing timestamp of a segment
             elif t < tokenizer.eot:
                 kept.append(t)
-        text = tokenizer.decode(kept).strip()
+        text = drop_echo(tokenizer.decode(kept).strip())
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
         no_speech = float(result.no_speech_prob)
         if not math.isfinite(no_speech):
@@ -175,3 +175,19 @@ class WhisperTranscriber:
 
     async def transcribe(self, audio: AudioClip) -> Transcript:
         return await asyncio.to_thread(self.transcribe_sync, audio)
+
+
+def drop_echo(text: str) -> str:
+    """Whisper sometimes decodes an utterance and then starts it again in the silence after it ("My sister
+    lives in Ohio. My sister lives in"): keep the first telling. Hand-written: a decoding quirk of the fitted
+    window (seen in tests with Piper speech), not something a library fixes for us."""
+    words = text.split()
+    bare = [w.lower().strip(".,!?;:\"'") for w in words]
+    n = len(words)
+    # Where a repeat of the opening words (3 or more) would begin, right after a finished sentence.
+    for cut in range((n + 1) // 2, n - 2):
+        tail = bare[cut:]
+        if words[cut - 1].endswith((".", "!", "?")) and tail == bare[:len(tail)]:
+            return " ".join(words[:cut])
+    return text
+

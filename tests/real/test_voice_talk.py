@@ -83,10 +83,11 @@ async def _session(companion: Companion, stt: WhisperTranscriber, script: list[t
 def test_a_spoken_question_is_heard_answered_and_spoken(companion: Companion, model: ScriptedModel, stt: WhisperTranscriber,
                                                          sqlite_store: SqlConversationStore) -> None:
     model.enqueue("Nice to meet you, Theo.")
-    question = say(_voice(), "Hi, my name is Theo.", pad_s=0.5).samples  # type: ignore[arg-type]
+    # No comma: Piper's pause lengths are random, and a comma pause near the end-of-turn tail can split a turn.
+    question = say(_voice(), "My name is Theo and I write letters.", pad_s=0.5).samples  # type: ignore[arg-type]
     events, playback = asyncio.run(_session(companion, stt, [("now", question)]))
     heard = [e.text for e in events if isinstance(e, Heard) and e.final]
-    assert len(heard) == 1 and wer("Hi, my name is Theo.", heard[0])[0] <= 1
+    assert len(heard) == 1 and wer("My name is Theo and I write letters.", heard[0])[0] <= 1
     assert playback.heard_audio(16_000).size > 8000 and any(isinstance(e, Speaking) for e in events)
     stored = asyncio.run(sqlite_store.recent("u", 10))
     assert [e.role for e in stored] == ["user", "assistant"] and stored[0].text == heard[0]
@@ -159,6 +160,9 @@ def test_talk_live_says_there_is_no_microphone(tmp_path: Path, models: Path) -> 
 
 
 # WebSocket /api/v1/voice -----------------------------------------------------------------------------
+SPOKEN = "My sister lives in Ohio and works at a bakery."
+
+
 def test_voice_over_websocket(tmp_path: Path, models: Path) -> None:
     import websockets.sync.client as wsc
 
@@ -167,7 +171,9 @@ def test_voice_over_websocket(tmp_path: Path, models: Path) -> None:
 
     model = ScriptedModel(["Hello Theo, lovely to hear you."])
     settings = Settings(home=tmp_path / "home", models_dir_override=models, embeddings=False)
-    question = say(_voice(), "Hi, I'm Theo.", pad_s=0.5).samples  # type: ignore[arg-type]
+    # A plain sentence: Piper draws its timing at random, and the three words of "Hi, I'm Theo." were
+    # sometimes heard as two other words in CI (WER 2 of 3), a flaky test rather than a broken pipeline.
+    question = say(_voice(), SPOKEN, pad_s=0.5).samples  # type: ignore[arg-type]
     with serve_app(create_app(settings, model=model)) as base:
         import httpx
 
@@ -199,6 +205,6 @@ def test_voice_over_websocket(tmp_path: Path, models: Path) -> None:
             kinds = [e["type"] for e in events]
             assert kinds.index("speech-started") < kinds.index("heard") < kinds.index("delta") < kinds.index("audio")
             heard = next(e for e in events if e["type"] == "heard" and e["final"])
-            assert wer("Hi, I'm Theo.", str(heard["text"]))[0] <= 1
+            assert wer(SPOKEN, str(heard["text"]))[0] <= 1
             expected = sum(int(e["samples"]) for e in events if e["type"] == "audio") * 2  # type: ignore[call-overload]
             assert audio_bytes == expected > 0

@@ -175,3 +175,14 @@ def test_fuzz_damaged_wav_headers(edits: list[tuple[int, int]], keep: int) -> No
     assert np.isfinite(clip.samples).all() and clip.duration <= 5
     assert AudioClip(clip.samples, clip.sample_rate).duration > 0
     assert wav_bytes(clip.samples, clip.sample_rate)[:4] == b"RIFF"
+
+
+def test_whisper_echo_of_the_opening_words_is_dropped_but_real_repetition_kept() -> None:
+    from os1.voice.whisper import drop_echo
+
+    echoed = "My sister lives in Ohio and works at a bakery. My sister lives in Ohio and works"
+    assert drop_echo(echoed) == "My sister lives in Ohio and works at a bakery."
+    assert drop_echo("Yes. Yes. Yes.") == "Yes. Yes. Yes."  # too short to call an echo
+    for said in ("We will go, we will go, we will go.", "I said no, no, no and then left.",
+                 "Call me back later. Call me back later, please, when you can."):
+        assert drop_echo(said) == said
