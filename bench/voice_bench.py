@@ -156,6 +156,9 @@ def main() -> None:
     for s in stages:
         vals = [r.get(s, 0.0) for r in rows]
         lines.append(f"| {s} | {median(vals):.0f} | {pct(vals, 95):.0f} | {median(vals) / total:.0%} |")
+    first_token = [r.get("first_token", r.get("first_clause", 0.0)) for r in rows]
+    lines += ["", f"Of first_clause: the turn up to the model's first word (perceive, recall, prompt evaluation) p50 "
+              f"{median(first_token):.0f} ms, p95 {pct(first_token, 95):.0f} ms; the rest is writing the first piece."]
     fit, full = data["stt_fitted_ms"], data["stt_full_ms"]
     lines += ["", f"STT alone on the same utterances: fitted window p50 {median(fit):.0f} ms vs Whisper's full 30 s "  # type: ignore[arg-type]
               f"window {median(full):.0f} ms (×{median(full) / max(median(fit), 1):.1f}).",  # type: ignore[arg-type]

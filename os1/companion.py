@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,7 @@ from . import prompts
 from .affect import read_emotion
 from .affect.mood import change_since_yesterday
 from .clock import Clock
-from .compose import TurnContext, anchored_window, compose, notes_block
+from .compose import BRIEF_MEMORIES, TurnContext, anchored_window, compose, notes_block, prompt_prefix
 from .errors import InputError, ModelError
 from .inputs import clean_message, elide_middle
 from .memory import SqlConversationStore
@@ -43,6 +44,8 @@ from .types import (
     TextDelta,
     UserId,
 )
+
+log = logging.getLogger("os1.companion")
 
 # How many of the user's answers OS1 asks about before the first meeting is over.
 GETTING_TO_KNOW_QUESTIONS = 2
@@ -93,10 +96,100 @@ class Companion:
         self._user_locks: dict[UserId, asyncio.Lock] = {}
         self._replying = 0
         self._learning: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[int] | None = None
 
     async def _now(self, user_id: UserId) -> datetime:
         """Now, in the user's own time zone (the prompt's clock, recall's "last Tuesday", the journal's day)."""
         return self.clock.now().astimezone(await self.proactive.zone(user_id))
+
+    # Keeping the next prompt's start evaluated -----------------------------------------------------
+    def can_warm(self) -> bool:
+        return self.model.capabilities.prefix_cache and callable(getattr(self.model, "prefill", None))
+
+    async def warm(self, user_id: UserId) -> int:
+        """Evaluate the start of this user's next prompt (system prompt and history) now; returns the tokens
+        that took (0 when it was already in the model's cache).
+
+        The model yields to any reply within one small chunk, and a reply continues from what was done; so
+        when the history window has moved, its re-evaluation happens here, while the user reads or talks,
+        instead of before the next first word.
+        """
+        if not self.can_warm():
+            return 0
+        now = await self._now(user_id)
+        size = self.config.history_turns
+        profile, total, recent, me = await asyncio.gather(
+            self.store.profile(user_id), self.store.count(user_id, live_only=True),
+            self.store.recent(user_id, size + size // 2, live_only=True), self.self_store.get(user_id, at=now))
+        ctx = TurnContext(now, profile, None, (), anchored_window(recent, total, size), (), me)
+        prefill = self.model.prefill  # type: ignore[attr-defined]  # can_warm checked it
+        return int(await prefill(prompt_prefix(ctx, budget_chars=self.config.budget_chars)))
+
+    async def speculate(self, user_id: UserId, text: str, *, brief: bool = False) -> int:
+        """Evaluate the whole prompt a turn with `text` would get, without taking the turn (nothing is stored
+        or acted on); returns the tokens evaluated.
+
+        For speech: while the end-of-turn detector waits out the last silence, the transcript is known, so the
+        prompt with its notes can be evaluated before the turn is confirmed. If the user goes on talking the
+        work is dropped (cancel this, or let the next reply preempt it); if not, the turn composes the same
+        prompt and finds it in the cache. Reminders, tools and forget requests are not looked at here: where
+        they add to the notes, the turn evaluates from there on.
+        """
+        if not self.can_warm():
+            return 0
+        try:
+            message = clean_message(text, max_chars=self.config.max_message_chars)
+        except InputError:
+            return 0
+        if forget_request(message) is not None:
+            return 0
+        now = await self._now(user_id)
+        reading = asyncio.ensure_future(asyncio.to_thread(read_emotion, message))
+        risk = asyncio.ensure_future(asyncio.to_thread(assess, message))
+        size = self.config.history_turns
+        profile, total, recent, me = await asyncio.gather(
+            self.store.profile(user_id), self.store.count(user_id, live_only=True),
+            self.store.recent(user_id, size + size // 2, live_only=True), self.self_store.get(user_id, at=now))
+        if profile.companion_name is None:
+            return 0  # the very first turn names OS1 first
+        history = anchored_window(recent, total, size)
+        limit = min(self.config.recall_limit, BRIEF_MEMORIES) if brief else self.config.recall_limit
+        memories = await self.recaller.recall(user_id, message, now=now, limit=limit,
+                                              before_id=history[0].id if history else None)
+        emotion = await reading
+        plan = plan_turn(message, self.config.crisis_resources, reading=await risk)
+        profile, instructions = self._meeting_step(profile, message)
+        mood_note = await change_since_yesterday(self.store.db, user_id, valence_now=emotion.valence, now=now,
+                                                 zone=now.tzinfo or UTC)
+        instructions += plan.instructions()
+        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
+        messages, _ = compose(ctx, message, notes=notes_block(ctx), budget_chars=self.config.budget_chars)
+        prefill = self.model.prefill  # type: ignore[attr-defined]  # can_warm checked it
+        return int(await prefill(messages, complete=True))
+
+    def warm_in_background(self, user_id: UserId) -> None:
+        """Start `warm` as a task (replacing one in progress, whose prefix is out of date); errors are ignored."""
+        if not self.can_warm():
+            return
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+        self._warming = asyncio.create_task(self._warm_quietly(user_id, self._warming))
+
+    async def _warm_quietly(self, user_id: UserId, previous: asyncio.Task[int] | None) -> int:
+        if previous is not None:
+            await asyncio.wait({previous})  # it stops within one chunk
+        try:
+            return await self.warm(user_id)
+        except Exception:  # only ever a head start: a failure here must not surface anywhere
+            log.debug("warming the prompt failed", exc_info=True)
+            return 0
+
+    async def _stop_warming(self) -> None:
+        task = self._warming
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     # Learning in the background -------------------------------------------------------------------
     def _start_learning(self) -> None:
@@ -104,6 +197,9 @@ class Companion:
             self._learning = asyncio.create_task(self._learn_while_idle())
 
     async def _learn_while_idle(self) -> None:
+        # The next prompt's start is evaluated first (it makes the next reply fast); learning waits for it.
+        if self._warming is not None and not self._warming.done():
+            await asyncio.wait({self._warming})
         # A reply always comes first: it cancels this task, and the message stays pending.
         while self._replying == 0 and await self.learner.step():
             pass
@@ -139,9 +235,12 @@ class Companion:
     async def pause_learning(self) -> None:
         """Stop background learning (at shutdown); unfinished messages stay pending for next time."""
         await self._pause_learning()
+        await self._stop_warming()
 
     async def drain(self) -> None:
         """Finish all background learning (before a one-shot CLI process exits, and in tests)."""
+        if self._warming is not None and not self._warming.done():
+            await asyncio.wait({self._warming})
         if not self.config.learn:
             return
         if self._learning is not None and not self._learning.done():
@@ -160,6 +259,7 @@ class Companion:
     async def exclusive(self, user_id: UserId) -> AsyncIterator[None]:
         """Hold off this user's turns and all background learning (while deleting everything, say)."""
         await self._pause_learning()
+        await self._stop_warming()
         try:
             async with self._lock(user_id):
                 yield
@@ -258,17 +358,19 @@ class Companion:
         return message
 
     async def reply(self, user_id: UserId, text: str | bytes, *, session_id: str | None = None,
-                    context: str | None = None) -> AsyncIterator[ReplyEvent]:
+                    context: str | None = None, brief: bool = False) -> AsyncIterator[ReplyEvent]:
         """Answer one message, streaming events; the message is stored before the model is called.
 
         `context` is what a client app says about itself (an OpenAI client's system prompt): it reaches the
         model as a quoted note for this turn, never as instructions above OS1's persona or safety.
+        `brief`: a spoken turn, where every token before the first word is heard as a pause: the notes carry
+        fewer, shorter recalled memories (emotion, safety and instructions are unchanged).
         """
         message = await self.prepare(text)
         await self._pause_learning()
         try:
             async with self._lock(user_id):
-                turn = self._turn(user_id, message, session_id, context)
+                turn = self._turn(user_id, message, session_id, context, brief)
                 try:
                     async for event in turn:
                         yield event
@@ -277,10 +379,12 @@ class Companion:
                     await turn.aclose()
         finally:
             self._replying -= 1
+            if self._replying == 0:
+                self.warm_in_background(user_id)
             self._start_learning()
 
     async def _turn(self, user_id: UserId, message: str, session_id: str | None,
-                    context: str | None = None) -> AsyncGenerator[ReplyEvent, None]:
+                    context: str | None = None, brief: bool = False) -> AsyncGenerator[ReplyEvent, None]:
         now = await self._now(user_id)
         # Perceive. The emotion reading embeds the message (the slowest step before the model); it runs in a
         # thread while the database work below goes on, and recall reuses the embedding from the cache.
@@ -303,8 +407,9 @@ class Companion:
         # the message's embedding (shared with the reading) while the emotion head and the risk screen finish;
         # it only reads, so starting it before the turn's plan is known changes nothing.
         history = anchored_window(recent, total_before, size)
+        limit = min(self.config.recall_limit, BRIEF_MEMORIES) if brief else self.config.recall_limit
         recalling = asyncio.ensure_future(self.recaller.recall(
-            user_id, message, now=now, limit=self.config.recall_limit, before_id=history[0].id if history else None))
+            user_id, message, now=now, limit=limit, before_id=history[0].id if history else None))
         try:
             emotion = await reading
             plan = plan or plan_turn(message, self.config.crisis_resources, reading=await risk)
@@ -337,7 +442,7 @@ class Companion:
         if context:
             instructions.append(prompts.render("client_context", context=elide_middle(context, 2000)[0]))
         instructions += plan.instructions()
-        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note)
+        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
         notes = notes_block(ctx)
 
         # Remember what was said before the model is called: once acknowledged, it is never lost.

@@ -7,6 +7,12 @@ feeling, recalled memories, first-meeting instructions) rides in a notes block j
 message. Each message's notes are stored with it and repeated verbatim in later prompts, so the
 prompt of turn n+1 starts with the whole prompt of turn n plus its reply, and only the new message
 needs evaluating.
+
+When the window does move, the next prompt's start is known as soon as a reply is stored:
+`prompt_prefix` gives it, and the companion evaluates it in the background (`Companion.warm`) while
+the user reads, listens or speaks. For that the history must not depend on the next message: it gets
+the budget left after a fixed reserve for the new message (a longer message shrinks it, rarely), and
+when it has to shrink it drops whole steps of HISTORY_STEP messages, so its start moves seldom.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ from .clock import part_of_day
 from .inputs import elide_middle
 from .persona.self import SelfModel
 from .types import Emotion, Exchange, Message, Profile, RecalledMemory
+
+FINAL_RESERVE_CHARS = 3000
+"""Room kept for the new message and its notes when choosing the history (so it can be chosen before)."""
+HISTORY_STEP = 4
+"""The history's start moves in steps of this many messages (it divides the window's block, size // 2)."""
+BRIEF_MEMORIES = 2
+"""Recalled memories in the notes of a brief (spoken) turn: each is evaluated before the first word."""
+BRIEF_MEMORY_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,8 @@ class TurnContext:
     """OS1's own state, interests and opinions (system prompt: changes only when it journals)."""
     mood_note: str | None = None
     """A change in the user's mood since yesterday, worth noticing."""
+    brief: bool = False
+    """A spoken turn: fewer, shorter recalled memories in the notes (they are evaluated before the first word)."""
 
 
 def anchored_window(recent: Sequence[Exchange], total: int, size: int) -> list[Exchange]:
@@ -88,8 +104,9 @@ def notes_block(ctx: TurnContext) -> str:
     if ctx.mood_note:
         emotion_line = (emotion_line + "\n" + ctx.mood_note).strip()
     memory_block = ""
-    if ctx.memories:
-        lines = [f"- ({m.source}) {elide_middle(m.text, 400)[0]}" for m in ctx.memories]
+    memories, chars = (ctx.memories[:BRIEF_MEMORIES], BRIEF_MEMORY_CHARS) if ctx.brief else (ctx.memories, 400)
+    if memories:
+        lines = [f"- ({m.source}) {elide_middle(m.text, chars)[0]}" for m in memories]
         memory_block = "Things from earlier conversations that may matter:\n" + "\n".join(lines) + "\n"
     stage_line = "\n".join(ctx.instructions)
     block = prompts.render(
@@ -113,19 +130,36 @@ def compose(ctx: TurnContext, user_text: str, *, notes: str, budget_chars: int) 
     room_for_user = max(500, budget_chars // 2)
     text, cut = elide_middle(user_text, room_for_user)
     final = Message("user", with_notes(notes, text))
+    history = fit_history(ctx.history, budget_chars - len(system.content) - max(len(final.content), FINAL_RESERVE_CHARS))
+    return [system, *_merge_same_role([*history, final])], cut
 
-    remaining = budget_chars - len(system.content) - len(final.content)
-    history: list[Message] = []
-    for ex in reversed(ctx.history):
+
+def prompt_prefix(ctx: TurnContext, *, budget_chars: int) -> list[Message]:
+    """What the prompt of a turn with this context starts with, before its new message is known.
+
+    Equal to `compose(ctx, text, ...)[0][:-1]` for any new message and notes up to FINAL_RESERVE_CHARS
+    (except that the last history message may be the user's, which the new message then joins).
+    """
+    system = Message("system", system_prompt(ctx.profile, ctx.now, ctx.self_model))
+    return [system, *_merge_same_role(fit_history(ctx.history, budget_chars - len(system.content) - FINAL_RESERVE_CHARS))]
+
+
+def fit_history(history: Sequence[Exchange], room: int, step: int = HISTORY_STEP) -> list[Message]:
+    """The window's messages as prompt messages, dropping whole steps from the oldest end until they fit
+    (single messages once only the newest step is left: huge messages)."""
+    messages = []
+    for ex in history:
         content = elide_middle(ex.text, 2000)[0]
         if ex.role == "user":
             content = with_notes(ex.notes, content)
-        if remaining - len(content) < 0:
-            break
-        remaining -= len(content)
-        history.append(Message(ex.role, content))
-    history.reverse()
-    return [system, *_merge_same_role([*history, final])], cut
+        messages.append(Message(ex.role, content))
+    total = sum(len(m.content) for m in messages)
+    start = 0
+    while start < len(messages) and total > room:
+        n = step if len(messages) - start > step else 1  # within the last step, keep what still fits
+        total -= sum(len(m.content) for m in messages[start:start + n])
+        start += n
+    return messages[start:]
 
 
 def _merge_same_role(messages: list[Message]) -> list[Message]:

@@ -43,13 +43,47 @@ def _model_params_override(**fields: Any) -> Iterator[None]:
             mod.llama_model_default_params = original
 
 
+class _Captured(Exception):
+    def __init__(self, tokens: list[int]) -> None:
+        super().__init__("prompt captured")
+        self.tokens = tokens
+
+
+class _CapturePrompt:
+    """Stands in for the Llama object in a chat handler: renders and tokenizes the prompt, generates nothing."""
+
+    def __init__(self, llm: Any) -> None:
+        self._llm = llm
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._llm, name)
+
+    def create_completion(self, prompt: Any = None, **_: Any) -> Any:
+        raise _Captured([int(t) for t in prompt])
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class LlamaCppModel:
-    """A GGUF model run in-process. One generation at a time; the evaluated prefix is reused."""
+    """A GGUF model run in-process. One generation at a time; the evaluated prefix is reused.
+
+    `prefill` evaluates the start of a future prompt ahead of time (after a reply, while the user reads,
+    listens or speaks), in small chunks: a generation asked for meanwhile stops it after the current chunk
+    and continues from whatever part of the prefix is already in the KV cache.
+    """
 
     capabilities = Capabilities(streaming=True, prefix_cache=True, json_schema=True, local=True)
 
     def __init__(self, path: Path, *, model_id: str, n_ctx: int = 4096, threads: int = 1,
-                 batch_threads: int | None = None, extra_bufts: bool = False, seed: int | None = None) -> None:
+                 batch_threads: int | None = None, extra_bufts: bool = False, seed: int | None = None,
+                 prefill_chunk: int = 32) -> None:
         self.path = path
         self.model_id = model_id
         self.n_ctx = n_ctx
@@ -57,9 +91,14 @@ class LlamaCppModel:
         self.batch_threads = batch_threads
         self.extra_bufts = extra_bufts
         self.seed = seed
+        self.prefill_chunk = max(1, prefill_chunk)
+        """Tokens per prefill step: the longest a generation waits for a background prefill to yield."""
         self.llm: Any = None
         self._load_lock = asyncio.Lock()
         self._gen_lock = asyncio.Lock()
+        self._preempt = threading.Event()
+        self._waiting = 0
+        self._prefilling: asyncio.Future[int] | None = None
 
     def _load_sync(self) -> Any:
         try:
@@ -86,6 +125,12 @@ class LlamaCppModel:
                 self.llm = await asyncio.to_thread(self._load_sync)
 
     async def close(self) -> None:
+        job = self._prefilling
+        if job is not None and not job.done():
+            self._preempt.set()  # the prefill thread must not touch the context while it is freed
+            with contextlib.suppress(Exception):
+                await job
+            self._preempt.clear()
         if self.llm is not None:
             llm, self.llm = self.llm, None
             await asyncio.to_thread(llm.close)
@@ -95,9 +140,96 @@ class LlamaCppModel:
             return len(text) // 3
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    # Prefilling ----------------------------------------------------------------------------------------
+    def _prompt_tokens(self, messages: Sequence[Message]) -> list[int] | None:
+        """The tokens `create_chat_completion` would evaluate for `messages` (the same chat handler renders them)."""
+        from llama_cpp import llama_chat_format
+
+        llm = self.llm
+        handler: Any = (llm.chat_handler or llm._chat_handlers.get(llm.chat_format)
+                   or llama_chat_format.get_chat_completion_handler(llm.chat_format))
+        try:
+            handler(llama=_CapturePrompt(llm), messages=[{"role": m.role, "content": m.content} for m in messages])
+        except _Captured as c:
+            return c.tokens
+        except Exception:  # an unusual handler: no prefill, never a failed turn
+            return None
+        return None
+
+    def prefix_tokens(self, messages: Sequence[Message], *, complete: bool = False) -> list[int]:
+        """The tokens a future prompt is sure to start with.
+
+        complete: `messages` is the whole prompt (as `stream` will get it). Otherwise they are its beginning and
+        a user message follows: the part shared by two different such messages is what is known now.
+        """
+        if complete:
+            return self._prompt_tokens(messages) or []
+        a = self._prompt_tokens([*messages, Message("user", "A")])
+        b = self._prompt_tokens([*messages, Message("user", "[b")])
+        if not a or not b:
+            return []
+        # Leave out the last two shared tokens: how the user's text starts can change how they tokenize.
+        return a[:max(0, _common_prefix(a, b) - 2)]
+
+    def cached_tokens(self) -> int:
+        """How many tokens the KV cache holds (0 before the first call)."""
+        return int(self.llm.n_tokens) if self.llm is not None else 0
+
+    def _prefill_sync(self, tokens: list[int], stop: threading.Event) -> int:
+        llm = self.llm
+        limit = self.n_ctx - 1
+        tokens = tokens[:limit]
+        start = _common_prefix(llm._input_ids.tolist(), tokens)
+        if start >= len(tokens):
+            return 0
+        done = 0
+        for i in range(start, len(tokens), self.prefill_chunk):
+            if stop.is_set() or self._preempt.is_set():
+                break
+            chunk = tokens[i:i + self.prefill_chunk]
+            if not done:
+                llm.n_tokens = start  # eval() drops the KV cells from here on
+            llm.eval(chunk)
+            done += len(chunk)
+        return done
+
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
+        """Evaluate the start of a future prompt now; returns how many tokens that took (0: already cached).
+
+        Stops after the current chunk when a generation is asked for or when cancelled; what was evaluated
+        stays in the cache and the generation continues from it.
+        """
+        await self.load()
+        if self._waiting:
+            return 0
+        async with self._gen_lock:
+            if self._waiting:
+                return 0
+            tokens = await asyncio.to_thread(self.prefix_tokens, messages, complete=complete)
+            if not tokens:
+                return 0
+            stop = threading.Event()
+            worker = self._prefilling = asyncio.ensure_future(asyncio.to_thread(self._prefill_sync, tokens, stop))
+            try:
+                return await asyncio.shield(worker)
+            except asyncio.CancelledError:
+                stop.set()
+                with contextlib.suppress(Exception):
+                    await worker  # at most one chunk: the cache is never left half-written
+                raise
+
+    # Generating ---------------------------------------------------------------------------------------
     async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
         await self.load()
-        async with self._gen_lock:
+        self._waiting += 1
+        self._preempt.set()  # a background prefill yields after its current chunk
+        try:
+            await self._gen_lock.acquire()
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._preempt.clear()
+        try:
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[object] = asyncio.Queue()
             stop = threading.Event()
@@ -144,3 +276,5 @@ class LlamaCppModel:
                 # Stop the worker at the next token and wait, so the next call never races it.
                 stop.set()
                 await asyncio.shield(worker)
+        finally:
+            self._gen_lock.release()

@@ -20,6 +20,8 @@ ABBREVIATIONS = frozenset({
     "no", "fig", "mt", "ft", "a.m", "p.m", "am", "pm", "u.s", "inc", "ltd", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 })
+BREAK_WORDS = frozenset({"and", "but", "so", "because", "or", "though", "although", "while", "which", "when", "if"})
+"""A first piece may end just before one of these: a natural place to breathe ("That sounds lovely | and ...")."""
 _MARKUP = re.compile(r"[*_#`~|>]+|\[(?P<label>[^\]]*)\]\([^)]*\)|https?://\S+")
 
 
@@ -29,7 +31,9 @@ class ChunkRules:
 
     first_min_words: int = 2
     """The first piece may end at a comma once it has this many words ("Oh, I see," is fine; "Oh," alone is too short)."""
-    first_max_words: int = 12
+    first_break_words: int = 4
+    """With this many words, the first piece may also end before a conjunction (BREAK_WORDS)."""
+    first_max_words: int = 10
     """With no punctuation at all, the first piece ends at a space after this many words."""
     clause_min_words: int = 8
     """Later pieces end at a clause mark only when this long (else they wait for the sentence end)."""
@@ -70,8 +74,12 @@ class ClauseChunker:
         r = self.rules
         words = 0
         in_word = False
+        word_start = 0
         for i, ch in enumerate(text):
             if ch.isspace():
+                if in_word and first and words - 1 >= r.first_break_words \
+                        and text[word_start:i].lower() in BREAK_WORDS and text[:word_start].rstrip()[-1:].isalnum():
+                    return word_start  # "It sounds lovely | and ..."
                 in_word = False
                 limit = r.first_max_words if first else r.max_words
                 if words >= limit:
@@ -80,6 +88,7 @@ class ClauseChunker:
             if not in_word:
                 words += 1
                 in_word = True
+                word_start = i
             if ch not in SENTENCE_END and ch not in CLAUSE_END:
                 continue
             end = i + 1

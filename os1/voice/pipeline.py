@@ -5,8 +5,10 @@ typed events (`os1.voice.events`) come out, and reply audio goes to a `Playback`
 is an ordinary `Companion.reply` turn: memory, emotion and safety apply, and the transcript is stored.
 
 Latency: the final transcript is started speculatively at the first silent frame after speech, so
-it runs while the detector waits out the hangover; the reply streams from the model into a clause
-chunker, and the first clause is synthesized and played while the rest is generated (reply.py).
+it runs while the detector waits out the hangover, and as soon as it is there the model starts
+evaluating the prompt that turn would get (`Companion.speculate`: nothing stored, dropped if the user
+goes on). The reply streams from the model into a clause chunker, and the first clause is synthesized
+and played while the rest is generated (reply.py).
 
 Barge-in: speech that starts while OS1 talks and lasts `barge_in_ms` stops playback at once; a
 shorter burst is transcribed first, and a backchannel ("mm-hm", "yeah") is let through. When OS1 is
@@ -64,6 +66,8 @@ class SessionOptions:
     """Transcribe the turn so far this often while the user talks (shown as partial transcripts)."""
     max_turn_seconds: float = 120.0
     """A turn this long ends there (OS1_MAX_AUDIO_SECONDS): endless noise can't grow a turn forever."""
+    speculate: bool = True
+    """Evaluate the turn's prompt while the end of turn is still being confirmed (dropped if the user goes on)."""
 
 
 class VoiceSession:
@@ -82,6 +86,7 @@ class VoiceSession:
         self._reply: SpokenReply | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._spec: asyncio.Task[Transcript] | None = None
+        self._speculation: asyncio.Task[None] | None = None
         self._burst = False
         self._ignore = False
         self._partial_at = 0.0
@@ -113,6 +118,7 @@ class VoiceSession:
         """Stop talking and finish the bookkeeping of an interrupted reply."""
         if self._reply is not None and not self._reply.finished:
             self.interrupt()
+        self._drop_speculation()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -155,11 +161,16 @@ class VoiceSession:
             talking = self.speaking()
             self._burst, self._ignore = talking and o.barge_in, talking and not o.barge_in
             self._spec, self._partial_at = None, 0.0
+            self._drop_speculation()
             self._emit(SpeechStarted(self.audio_time - d.speech_ms() / 1000, while_speaking=talking))
         elif signal == "pause" and not self._ignore and d.speech_ms() >= o.min_turn_speech_ms:
             self._spec = asyncio.ensure_future(self.transcriber.transcribe(AudioClip(d.utterance(), SAMPLE_RATE)))
+            if o.speculate and not self._burst:
+                self._drop_speculation()
+                self._speculation = asyncio.ensure_future(self._speculate(self._spec))
         elif signal == "resume":
             self._spec = None
+            self._drop_speculation()  # they went on: that prompt is not the one
         elif signal == "end":
             self._end_turn()
             return
@@ -211,6 +222,21 @@ class VoiceSession:
         await self._finish_previous()
         timings = {"vad_tail": vad_tail, "stt": 1000 * (t_heard - t_end)}
         await self._speak_reply(transcript.text, timings, t_end - vad_tail / 1000)
+
+    async def _speculate(self, spec: asyncio.Task[Transcript]) -> None:
+        try:
+            transcript = await asyncio.shield(spec)  # dropping the speculation must not cancel the transcript
+            if transcript.text:
+                await self.companion.speculate(self.user_id, transcript.text, brief=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # only ever a head start
+            log.debug("speculative prompt evaluation failed", exc_info=True)
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None and not self._speculation.done():
+            self._speculation.cancel()  # the model stops within one small chunk
+        self._speculation = None
 
     async def _partial(self, audio: Samples) -> None:
         with contextlib.suppress(OS1Error):

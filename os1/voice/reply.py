@@ -50,7 +50,9 @@ async def speak(companion: Companion, user_id: UserId, reply: SpokenReply, *, se
     voice = asyncio.create_task(_voice(clauses, reply, synthesizer, playback, emit, now, t_speech_end))
     chunker = ClauseChunker()
     t0 = now()
-    events = cast(AsyncGenerator[ReplyEvent, None], companion.reply(user_id, reply.heard, session_id=session_id))
+    # brief: fewer, shorter recalled memories in the notes, which are evaluated before the first word.
+    turn = companion.reply(user_id, reply.heard, session_id=session_id, brief=True)
+    events = cast(AsyncGenerator[ReplyEvent, None], turn)
 
     def clause(piece: str) -> None:
         reply.timings.setdefault("first_clause", 1000 * (now() - t0))
@@ -60,6 +62,7 @@ async def speak(companion: Companion, user_id: UserId, reply: SpokenReply, *, se
         async for event in events:
             emit(Replying(event))
             if isinstance(event, TextDelta):
+                reply.timings.setdefault("first_token", 1000 * (now() - t0))
                 reply.generated += event.text
                 for piece in chunker.feed(event.text):
                     clause(piece)
@@ -105,3 +108,5 @@ async def store_heard(companion: Companion, user_id: UserId, session_id: str, re
     text = f"{spoken} …" if spoken else "…"
     book = MemoryBook(companion.memory, companion.clock.now().tzinfo)
     await book.edit(user_id, f"e{exchange_id}", text, at=companion.clock.now())
+    # The next prompt now holds the shorter reply: evaluate it while the user talks.
+    companion.warm_in_background(user_id)

@@ -156,3 +156,42 @@ async def test_the_default_model_extracts_a_fact_and_a_correction(tmp_path: Path
         await model.close()
     assert any(f.value.lower() == "ohio" and f.attribute == "lives_in" for f in first), first
     assert any("denver" in f.value.lower() for f in moved), moved
+
+
+async def test_a_prefilled_start_leaves_only_the_new_message_to_evaluate(tmp_path: Path) -> None:
+    model = _tiny(tmp_path, prefill_chunk=16)
+    try:
+        start = [Message("system", "You are a warm companion who remembers everything. " * 10),
+                 Message("user", "hi, I'm Theo"), Message("assistant", "Hello Theo! How was your day?")]
+        await complete(model, [start[0], Message("user", "something else entirely")], options=SHORT)
+        done = await model.prefill(start)
+        # Only what follows the cached system prompt was evaluated, and a second prefill has nothing to do.
+        assert 0 < done < len(model.llm.tokenize(start[0].content.encode())) / 2
+        assert await model.prefill(start) == 0
+        nxt = [*start, Message("user", "[Notes] It is evening.\n\nIt was long, but good.")]
+        full = model.prefix_tokens(nxt, complete=True)
+        assert full[: model.cached_tokens()] == model.llm._input_ids.tolist()
+        before, cached = _prompt_tokens_evaluated(model), model.cached_tokens()
+        assert (await complete(model, nxt, options=SHORT)).strip()
+        # The reply evaluated its own message (and the two tokens of margin), not the prefix again.
+        evaluated = _prompt_tokens_evaluated(model) - before
+        assert evaluated <= len(full) - cached + 2 and evaluated < len(full) / 2
+    finally:
+        await model.close()
+
+
+async def test_a_companion_warms_its_next_prompt_with_the_tiny_model(tmp_path: Path, sqlite_store, clock) -> None:
+    model = resolve("tiny", Settings(home=tmp_path, threads=1))
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(options=GenOptions(max_tokens=16), learn=False))
+    try:
+        await collect(companion.reply("u", "Hi! I'm Theo and I love hiking."))
+        await companion.drain()  # the warm-up after the reply
+        before = _prompt_tokens_evaluated(model)  # type: ignore[arg-type]
+        assert await companion.warm("u") == 0  # nothing left to do
+        await collect(companion.reply("u", "We went up Mount Tam."))
+        evaluated = _prompt_tokens_evaluated(model) - before  # type: ignore[arg-type]
+        # Only the new message with its notes: the system prompt and the first exchange were warm.
+        assert 0 < evaluated < model.cached_tokens() / 2  # type: ignore[attr-defined]
+    finally:
+        await model.close()
+

@@ -1,7 +1,17 @@
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
-from os1.compose import TurnContext, anchored_window, compose, notes_block
-from os1.types import Emotion, Exchange, Profile, RecalledMemory
+from os1.compose import (
+    BRIEF_MEMORIES,
+    HISTORY_STEP,
+    TurnContext,
+    anchored_window,
+    compose,
+    fit_history,
+    notes_block,
+    prompt_prefix,
+)
+from os1.types import Emotion, Exchange, Message, Profile, RecalledMemory
 
 NOW = datetime(2026, 11, 25, 20, 15, tzinfo=UTC)
 
@@ -77,3 +87,55 @@ def test_unknown_user_is_not_named() -> None:
     ctx = TurnContext(NOW, p, None, [], [])
     messages, _ = compose(ctx, "hello", notes=notes_block(ctx), budget_chars=10_000)
     assert "don't know their name" in messages[0].content
+
+
+def _long_ex(i: int) -> Exchange:
+    role: Literal["user", "assistant"] = "user" if i % 2 else "assistant"
+    return Exchange(i, "u", role, f"{i} " + "w" * 300, NOW, notes="[Notes] " + "n" * 200 if role == "user" else None)
+
+
+def test_prefix_is_known_before_the_next_message() -> None:
+    history = [_long_ex(i) for i in range(1, 13)]
+    ctx = TurnContext(NOW, _profile(), None, [], history)
+    prefix = prompt_prefix(ctx, budget_chars=6000)
+    for text in ("hi", "a much longer message about my day " * 20):
+        for emotion in (None, Emotion("sadness", -0.7, 0.3, {})):
+            turn = TurnContext(NOW, _profile(), emotion, [], history)
+            messages, _ = compose(turn, text, notes=notes_block(turn), budget_chars=6000)
+            assert messages[:-1] == prefix
+
+
+def test_history_start_moves_in_steps_when_the_budget_binds() -> None:
+    starts = []
+    for total in range(4, 40, 2):
+        ctx = TurnContext(NOW, _profile(), None, [], [_long_ex(i) for i in range(1, total + 1)])
+        messages, _ = compose(ctx, "next", notes=notes_block(ctx), budget_chars=7000)
+        assert sum(len(m.content) for m in messages) <= 7000
+        starts.append(messages[1].content.split("\n\n")[-1].split(" ")[0])
+    moves = sum(1 for a, b in zip(starts, starts[1:], strict=False) if a != b)
+    # The budget binds from about the 8th message on; dropping one message a turn would move it every turn.
+    assert 0 < moves <= len(starts) // 2
+    assert {int(s) % HISTORY_STEP for s in starts} == {1}
+
+
+def test_fit_history_drops_whole_steps_from_the_oldest_end() -> None:
+    history = [_long_ex(i) for i in range(1, 11)]
+    def number(m: Message) -> int:
+        return int(m.content.split("\n\n")[-1].split(" ")[0])
+
+    kept = fit_history(history, room=2500)
+    assert [number(m) for m in kept] == [5, 6, 7, 8, 9, 10]
+    assert number(fit_history(history, room=10**6)[0]) == 1
+    assert [number(m) for m in fit_history(history, room=1100)] == [9, 10]  # the newest step, message by message
+
+
+def test_brief_notes_carry_fewer_shorter_memories_and_keep_the_rest() -> None:
+    mems = [RecalledMemory(i, "exchange", f"memory {i} " + "m" * 500, "you said", NOW, 0.9) for i in range(5)]
+    full = TurnContext(NOW, _profile(), Emotion("sadness", -0.7, 0.3, {}), mems, [], ("SAFETY: be careful",))
+    brief = TurnContext(NOW, _profile(), Emotion("sadness", -0.7, 0.3, {}), mems, [], ("SAFETY: be careful",),
+                        brief=True)
+    long_notes, short_notes = notes_block(full), notes_block(brief)
+    assert long_notes.count("- (") == 5 and short_notes.count("- (") == BRIEF_MEMORIES
+    assert len(short_notes) < len(long_notes) / 3
+    for kept in ("sadness", "SAFETY: be careful", "20:15"):
+        assert kept in short_notes

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from os1.voice.chunker import ClauseChunker, speakable
+from os1.voice.chunker import ChunkRules, ClauseChunker, speakable
 
 
 def chunks(text: str, step: int = 1) -> list[str]:
@@ -40,7 +40,16 @@ def test_a_mark_waits_for_the_next_character() -> None:
 def test_a_long_unpunctuated_start_is_cut_at_a_space() -> None:
     words = " ".join(f"word{i}" for i in range(30))
     first = chunks(words)[0]
-    assert len(first.split()) == 12
+    assert len(first.split()) == ChunkRules().first_max_words
+
+
+def test_a_first_piece_may_end_before_a_conjunction() -> None:
+    assert chunks("That sounds really lovely and I hope the weather holds for you. Tell me.") == [
+        "That sounds really lovely", "and I hope the weather holds for you.", "Tell me."]
+    # Too early for a break, and only the first piece breaks there.
+    assert chunks("Yes and no, it depends. I think it is fine and you know it is, mostly.")[:2] == [
+        "Yes and no,", "it depends."]
+    assert chunks("Mm. Really it was so good and then some")[1:] == ["Really it was so good and then some"]
 
 
 @given(st.text(alphabet=st.sampled_from(list("abc ,.!?;:\n'\"—3")), max_size=300), st.integers(1, 7))

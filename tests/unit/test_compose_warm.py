@@ -1,0 +1,95 @@
+"""The companion evaluates the next prompt's start after each reply (a scripted model that records prefills)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+
+from os1 import Companion, CompanionConfig, FakeClock, ScriptedModel
+from os1.memory import SqlConversationStore
+from os1.models.base import Capabilities
+from os1.types import Message
+
+from ..conftest import collect
+
+
+class PrefillingModel(ScriptedModel):
+    """A scripted model with a prefix cache: records what it was asked to prefill."""
+
+    capabilities = Capabilities(streaming=True, prefix_cache=True, local=True)
+
+    def __init__(self) -> None:
+        super().__init__(default="Tell me more about that, I'm listening. " * 3)
+        self.prefills: list[list[Message]] = []
+
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
+        self.prefills.append(list(messages))
+        return sum(len(m.content) for m in messages)
+
+
+@pytest.fixture
+def prefilling() -> PrefillingModel:
+    return PrefillingModel()
+
+
+def _companion(store: SqlConversationStore, model: ScriptedModel, clock: FakeClock, budget: int = 10_000) -> Companion:
+    return Companion(store, model, clock, CompanionConfig(recall_limit=3, history_turns=6, budget_chars=budget,
+                                                          learn=False))
+
+
+async def _settle(companion: Companion) -> None:
+    if companion._warming is not None:
+        await asyncio.wait({companion._warming})
+
+
+@pytest.mark.parametrize("budget", [10_000, 6_500])
+async def test_each_prompt_starts_with_what_was_prefilled_after_the_last_reply(
+        sqlite_store: SqlConversationStore, prefilling: PrefillingModel, clock: FakeClock, budget: int) -> None:
+    companion = _companion(sqlite_store, prefilling, clock, budget)
+    for i in range(14):  # the window moves (history_turns=6) and, with the small budget, the budget binds
+        await collect(companion.reply("u", f"Message number {i} about my day, and the weather, and the cat."))
+        await _settle(companion)
+        assert len(prefilling.prefills) == i + 1
+        if i:
+            prompt = prefilling.last_prompt
+            assert prompt[:-1] == prefilling.prefills[i - 1], f"turn {i}: the prefilled start did not match"
+            assert len(prompt) > 3  # history kept
+        clock.advance(timedelta(minutes=1))
+    starts = {p[1].content for p in prefilling.prefills[4:]}
+    assert 1 < len(starts) < 10  # the start moved, but not every turn
+
+
+async def test_a_model_without_a_prefix_cache_is_never_asked(sqlite_store: SqlConversationStore, model: ScriptedModel,
+                                                             clock: FakeClock) -> None:
+    companion = _companion(sqlite_store, model, clock)
+    await collect(companion.reply("u", "hi"))
+    assert companion._warming is None and await companion.warm("u") == 0
+
+
+async def test_warming_errors_stay_quiet(sqlite_store: SqlConversationStore, prefilling: PrefillingModel,
+                                         clock: FakeClock) -> None:
+    async def broken(messages: Sequence[Message], *, complete: bool = False) -> int:
+        raise RuntimeError("llama.cpp said no")
+
+    prefilling.prefill = broken  # type: ignore[method-assign]
+    companion = _companion(sqlite_store, prefilling, clock)
+    events = await collect(companion.reply("u", "hi"))
+    assert events
+    assert companion._warming is not None and await companion._warming == 0
+
+
+async def test_a_spoken_turn_carries_fewer_memories(sqlite_store: SqlConversationStore, model: ScriptedModel,
+                                                    clock: FakeClock) -> None:
+    companion = _companion(sqlite_store, model, clock)
+    for i in range(12):
+        await collect(companion.reply("u", f"My sister Rachel lives in Ohio and likes gardening, note {i}."))
+        clock.advance(timedelta(hours=1))
+    await collect(companion.reply("u", "What does Rachel like?"))
+    full = model.last_prompt[-1].content
+    await collect(companion.reply("u", "What does Rachel like?", brief=True))
+    brief = model.last_prompt[-1].content
+    assert full.count("\n- (") > brief.count("\n- (") >= 1
+    assert brief.count("\n- (") <= 2

@@ -1,0 +1,138 @@
+"""Speculative prompt evaluation while the end of a spoken turn is being confirmed (fake model, VAD, STT)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import numpy as np
+import pytest
+
+from os1 import Companion, CompanionConfig, FakeClock
+from os1.affect import read_emotion
+from os1.memory import SqlConversationStore
+from os1.safety import assess
+from os1.types import Message
+from os1.voice.events import Heard, TurnDone
+from os1.voice.testing import ScriptedTranscriber, quiet, tone
+
+from .test_compose_warm import PrefillingModel
+from .test_voice_pipeline import Sim, make_session, run
+
+
+class HeldPrefills(PrefillingModel):
+    """Whole-prompt prefills wait at a gate until released, so one can be caught in progress."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.speculated: list[list[Message]] = []
+        self.cancelled: list[list[Message]] = []
+
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
+        if not complete:
+            return await super().prefill(messages)
+        self.speculated.append(list(messages))
+        try:
+            await self.gate.wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(list(messages))
+            raise
+        return 1
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _readers_loaded() -> None:
+    """Load the emotion reader and risk screen once, so no test's audio-time limit includes loading them."""
+    read_emotion("Hello there.")
+    assess("Hello there.")
+
+
+@pytest.fixture
+def held() -> HeldPrefills:
+    return HeldPrefills()
+
+
+@pytest.fixture
+def companion_h(sqlite_store: SqlConversationStore, held: HeldPrefills, clock: FakeClock) -> Companion:
+    return Companion(sqlite_store, held, clock, CompanionConfig(recall_limit=3, history_turns=6, learn=False))
+
+
+async def _named(companion: Companion) -> None:
+    await companion.rename("u", "Samantha")
+
+
+async def _wait_for(cond: Callable[[], bool]) -> None:
+    """Wait in wall time without feeding audio: in audio time, the user is still inside the pause."""
+    for _ in range(2000):
+        if cond():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the speculation never started")
+
+
+async def _say(sim: Sim, held: HeldPrefills, seconds: float, *, then_quiet: float = 0.6) -> AsyncIterator[np.ndarray]:
+    """Speech, the first silent frames (the speculation starts), then the rest of the silence."""
+    n = len(held.speculated)
+    async for b in sim.feed(np.concatenate([tone(seconds), quiet(0.064)])):
+        yield b
+    await _wait_for(lambda: len(held.speculated) > n)
+    async for b in sim.feed(quiet(then_quiet)):
+        yield b
+
+
+async def test_the_prompt_is_evaluated_before_the_turn_is_confirmed(companion_h: Companion, held: HeldPrefills) -> None:
+    await _named(companion_h)
+    held.gate.set()
+    stt = ScriptedTranscriber(["I had a long day at work today."])
+    session, _ = make_session(companion_h, stt)
+
+    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
+        async for b in sim.feed(quiet(0.3)):
+            yield b
+        async for b in _say(sim, held, 1.2):
+            yield b
+        async for b in sim.until(lambda: sim.has(TurnDone)):
+            yield b
+
+    await run(session, Sim(), script)
+    # The speculation composed exactly the prompt the turn then sent: the turn finds it in the cache.
+    assert len(held.speculated) == 1 and held.speculated[0] == held.last_prompt
+    assert held.last_prompt[-1].content.endswith("I had a long day at work today.")
+
+
+async def test_going_on_after_a_pause_drops_the_speculation(companion_h: Companion, held: HeldPrefills) -> None:
+    await _named(companion_h)
+    stt = ScriptedTranscriber(["I went to", "I went to the market today."])
+    session, _ = make_session(companion_h, stt)
+
+    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
+        async for b in _say(sim, held, 0.8, then_quiet=0.1):
+            yield b
+        async for b in _say(sim, held, 0.8):
+            yield b
+        async for b in sim.until(lambda: sim.has(TurnDone)):
+            yield b
+
+    events = await run(session, Sim(), script)
+    assert [e.text for e in events if isinstance(e, Heard) and e.final] == ["I went to the market today."]
+    # "I went to" was being evaluated when they went on: dropped at once.
+    assert held.speculated[0][-1].content.endswith("I went to")
+    assert held.cancelled and held.cancelled[0] == held.speculated[0]
+    assert held.speculated[-1] == held.last_prompt
+
+
+async def test_no_speculation_when_switched_off_or_while_it_talks(companion_h: Companion, held: HeldPrefills) -> None:
+    await _named(companion_h)
+    held.gate.set()
+    stt = ScriptedTranscriber(["Hello there."])
+    session, _ = make_session(companion_h, stt, speculate=False)
+
+    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
+        async for b in sim.feed(np.concatenate([quiet(0.3), tone(1.2), quiet(0.6)])):
+            yield b
+        async for b in sim.until(lambda: sim.has(TurnDone)):
+            yield b
+
+    await run(session, Sim(), script)
+    assert held.speculated == []
