@@ -239,8 +239,7 @@ class Companion:
 
     async def drain(self) -> None:
         """Finish all background learning (before a one-shot CLI process exits, and in tests)."""
-        if self._warming is not None and not self._warming.done():
-            await asyncio.wait({self._warming})
+        await self._stop_warming()  # a head start for a next turn that a one-shot process never takes
         if not self.config.learn:
             return
         if self._learning is not None and not self._learning.done():

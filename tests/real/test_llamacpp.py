@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import llama_cpp
@@ -185,7 +186,8 @@ async def test_a_companion_warms_its_next_prompt_with_the_tiny_model(tmp_path: P
     companion = Companion(sqlite_store, model, clock, CompanionConfig(options=GenOptions(max_tokens=16), learn=False))
     try:
         await collect(companion.reply("u", "Hi! I'm Theo and I love hiking."))
-        await companion.drain()  # the warm-up after the reply
+        assert companion._warming is not None
+        await asyncio.wait({companion._warming})  # the warm-up after the reply
         before = _prompt_tokens_evaluated(model)  # type: ignore[arg-type]
         assert await companion.warm("u") == 0  # nothing left to do
         await collect(companion.reply("u", "We went up Mount Tam."))
