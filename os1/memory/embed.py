@@ -148,9 +148,8 @@ class LlamaE5Embedder(_E5Base):
             try:
                 from llama_cpp import Llama
 
-                from .e5_gguf import prepared
-
                 from ..models.llamacpp import _model_params_override
+                from .e5_gguf import prepared
 
                 path = self._path or prepared()
                 threads = self.num_threads or 1
