@@ -532,6 +532,9 @@ class Companion:
     async def forget(self, user_id: UserId, selection: Selection) -> Forgotten:
         """Forget a selection and everything derived from it, index entries included."""
         gone = await self.memory.forgetter.forget(user_id, selection)
+        clear = getattr(self.model, "forget_cache", None)
+        if clear is not None and gone.count:
+            await clear()  # the model's cache may hold it (and shifted reuse could carry it on): drop it all
         if self.memory.index is not None:
             for kind, ids in (("exchange", gone.exchanges), ("fact", gone.facts), ("reflection", gone.reflections)):
                 if ids:

@@ -62,6 +62,36 @@ class _CapturePrompt:
         raise _Captured([int(t) for t in prompt])
 
 
+REUSE_PROBE = 16
+"""Tokens of the new prompt looked for further on in the cache."""
+REUSE_MIN = 64
+"""The shortest cached stretch worth shifting into place."""
+
+
+def _find(haystack: list[int], needle: list[int], start: int) -> int:
+    first, n = needle[0], len(needle)
+    i = start
+    while True:
+        try:
+            i = haystack.index(first, i)
+        except ValueError:
+            return -1
+        if haystack[i:i + n] == needle:
+            return i
+        i += 1
+
+
+def llama_memory(llm: Any) -> Any:
+    """The context's memory when its positions can be shifted (standard RoPE attention), else None."""
+    try:
+        import llama_cpp
+
+        mem = llama_cpp.llama_get_memory(llm._ctx.ctx)
+        return mem if mem is not None and llama_cpp.llama_memory_can_shift(mem) else None
+    except (AttributeError, ImportError):
+        return None
+
+
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -83,7 +113,7 @@ class LlamaCppModel:
 
     def __init__(self, path: Path, *, model_id: str, n_ctx: int = 4096, threads: int = 1,
                  batch_threads: int | None = None, extra_bufts: bool = False, seed: int | None = None,
-                 prefill_chunk: int = 32) -> None:
+                 prefill_chunk: int = 32, reuse_cache: bool = True) -> None:
         self.path = path
         self.model_id = model_id
         self.n_ctx = n_ctx
@@ -92,6 +122,9 @@ class LlamaCppModel:
         self.extra_bufts = extra_bufts
         self.seed = seed
         self.prefill_chunk = max(1, prefill_chunk)
+        self.reuse_cache = reuse_cache
+        """Reuse cached history after a window move by shifting it in the KV cache (`_reuse_shifted`)."""
+        self.reused_tokens = 0
         """Tokens per prefill step: the longest a generation waits for a background prefill to yield."""
         self.llm: Any = None
         self._load_lock = asyncio.Lock()
@@ -175,11 +208,67 @@ class LlamaCppModel:
         """How many tokens the KV cache holds (0 before the first call)."""
         return int(self.llm.n_tokens) if self.llm is not None else 0
 
+    def _reuse_shifted(self, tokens: list[int]) -> int:
+        """When the prompt drops a stretch of what the cache holds (the history window moved on), drop the
+        same stretch from the KV cache and shift what follows into place, instead of evaluating it again.
+        Returns how far the cache now matches `tokens`.
+
+        Not exact: the kept tokens were evaluated with the dropped messages in view (what llama.cpp's
+        server does for context shift and cache reuse). `forget_cache` clears the cache after a forget, so
+        nothing forgotten stays behind this way.
+        """
+        llm = self.llm
+        cache = llm._input_ids.tolist()
+        start = _common_prefix(cache, tokens)
+        probe = tokens[start:start + REUSE_PROBE]
+        if not self.reuse_cache or len(probe) < REUSE_PROBE or start >= len(cache):
+            return start
+        mem = llama_memory(llm)
+        if mem is None:
+            return start
+        found = _find(cache, probe, start + 1)
+        if found < 0:
+            return start
+        same = _common_prefix(cache[found:], tokens[start:])
+        if same < REUSE_MIN:
+            return start
+        gap = found - start
+        llm._ctx.kv_cache_seq_rm(0, start, found)
+        llm._ctx.kv_cache_seq_shift(0, found, -1, -gap)
+        llm.input_ids[start:start + same] = cache[found:found + same]
+        llm.n_tokens = start + same  # anything after the reused stretch is dropped by the next eval
+        llm._ctx.kv_cache_seq_rm(0, start + same, -1)
+        llm._requires_eval = True  # the logits are not those of the last cached token any more
+        self.reused_tokens += same
+        return start + same
+
+    async def forget_cache(self) -> None:
+        """Drop everything the KV cache holds (after a forget: nothing of it may shape a later reply)."""
+        if self.llm is None:
+            return
+        await self._take_turn()
+        try:
+            self.llm.reset()
+            self.llm._ctx.kv_cache_seq_rm(0, 0, -1)
+        finally:
+            self._gen_lock.release()
+
+    async def _take_turn(self) -> None:
+        """Acquire the model ahead of any background prefill (which yields after its current chunk)."""
+        self._waiting += 1
+        self._preempt.set()
+        try:
+            await self._gen_lock.acquire()
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._preempt.clear()
+
     def _prefill_sync(self, tokens: list[int], stop: threading.Event) -> int:
         llm = self.llm
         limit = self.n_ctx - 1
         tokens = tokens[:limit]
-        start = _common_prefix(llm._input_ids.tolist(), tokens)
+        start = self._reuse_shifted(tokens)
         if start >= len(tokens):
             return 0
         done = 0
@@ -221,14 +310,7 @@ class LlamaCppModel:
     # Generating ---------------------------------------------------------------------------------------
     async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
         await self.load()
-        self._waiting += 1
-        self._preempt.set()  # a background prefill yields after its current chunk
-        try:
-            await self._gen_lock.acquire()
-        finally:
-            self._waiting -= 1
-            if not self._waiting:
-                self._preempt.clear()
+        await self._take_turn()
         try:
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[object] = asyncio.Queue()
@@ -243,6 +325,9 @@ class LlamaCppModel:
                 # A structured side request (fact extraction, reflection) must not evict the chat
                 # prefix from the KV cache: save the state and put it back afterwards.
                 saved = self.llm.save_state() if side_request and self.llm.n_tokens else None
+                if not side_request and self.reuse_cache:
+                    with contextlib.suppress(Exception):  # only ever saves work
+                        self._reuse_shifted(self._prompt_tokens(messages) or [])
                 try:
                     chunks = self.llm.create_chat_completion(
                         messages=[{"role": m.role, "content": m.content} for m in messages],

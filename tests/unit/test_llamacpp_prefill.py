@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from os1.models.llamacpp import LlamaCppModel
 from os1.types import GenOptions, Message
@@ -27,9 +28,22 @@ class FakeLlama:
         self.gate: threading.Semaphore | None = None
         self.evaluated = threading.Semaphore(0)
         self.entered = threading.Semaphore(0)
+        self.ctx_ops: list[tuple[str, int, int, int]] = []
+        self._ctx = self
+        self._requires_eval = False
         self.chat_handler = self.handler
         self._chat_handlers: dict[str, Any] = {}
         self.chat_format = None
+
+    def kv_cache_seq_rm(self, seq: int, p0: int, p1: int) -> bool:
+        self.ctx_ops.append(("rm", p0, p1, 0))
+        return True
+
+    def kv_cache_seq_shift(self, seq: int, p0: int, p1: int, delta: int) -> None:
+        self.ctx_ops.append(("shift", p0, p1, delta))
+
+    def reset(self) -> None:
+        self.n_tokens = 0
 
     @property
     def _input_ids(self) -> np.ndarray:
@@ -147,3 +161,50 @@ def test_prefix_tokens_stop_before_the_unknown_message() -> None:
     full = model.prefix_tokens([*PREFIX, Message("user", "anything at all")], complete=True)
     assert full[: len(prefix)] == prefix and len(prefix) < len(full)
     assert "".join(map(chr, prefix)).endswith("hi there</><use")  # two tokens of margin before the new text
+
+
+def _history(n: int) -> list[Message]:
+    return [Message("user" if i % 2 == 0 else "assistant", f"message {i}: " + "words and more words " * 6)
+            for i in range(n)]
+
+
+def _shiftable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os1.models.llamacpp.llama_memory", lambda llm: object())
+
+
+async def test_a_moved_window_reuses_the_cached_history_by_shifting_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    _shiftable(monkeypatch)
+    model, fake = _model(chunk=8)
+    system = Message("system", "You are kind. " * 10)
+    await _reply(model, [system, *_history(9)])
+    fake.chunks.clear()
+    moved = [system, *_history(9)[4:8]]  # the window dropped four messages and gained none yet
+    done = await model.prefill(moved)
+    expected = model.prefix_tokens(moved)
+    assert fake._input_ids.tolist() == expected
+    # The four remaining messages came from the cache, moved into place; almost nothing was evaluated.
+    assert model.reused_tokens > len(expected) // 2 and done < 40
+    rm, shift = fake.ctx_ops[0], fake.ctx_ops[1]
+    assert rm[0] == "rm" and shift == ("shift", rm[2], -1, -(rm[2] - rm[1]))
+    assert fake._requires_eval
+
+
+async def test_no_shifting_without_a_long_enough_match_or_when_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    _shiftable(monkeypatch)
+    model, fake = _model(chunk=8)
+    system = Message("system", "You are kind. " * 10)
+    await _reply(model, [system, *_history(9)])
+    model.reuse_cache = False
+    await model.prefill([system, *_history(9)[4:8]])
+    assert model.reused_tokens == 0 and not any(op[0] == "shift" for op in fake.ctx_ops)
+    model2, fake2 = _model(chunk=8)
+    await _reply(model2, [system, *_history(3)])
+    await model2.prefill([system, Message("user", "something new entirely, " * 8)])
+    assert model2.reused_tokens == 0 and not any(op[0] == "shift" for op in fake2.ctx_ops)
+
+
+async def test_forgetting_clears_the_cache() -> None:
+    model, fake = _model()
+    await _reply(model, [*PREFIX, Message("user", "so?")])
+    await model.forget_cache()
+    assert fake.n_tokens == 0 and ("rm", 0, -1, 0) in fake.ctx_ops
