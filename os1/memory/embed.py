@@ -149,6 +149,7 @@ class LlamaE5Embedder(_E5Base):
             try:
                 from llama_cpp import Llama
 
+                from ..config import cpu_has_amx
                 from ..models.llamacpp import _model_params_override
                 from .e5_gguf import prepared
 
@@ -157,7 +158,7 @@ class LlamaE5Embedder(_E5Base):
                 # llama.cpp's repacked Q4_0 layout runs this model ~1.5x faster here (AMD, AVX-512), but its
                 # extra buffer types crash GCC-12 builds on CPUs with AMX (README, llama.cpp notes): on only
                 # where the CPU is known to have no AMX.
-                with _model_params_override(use_extra_bufts=_no_amx()):
+                with _model_params_override(use_extra_bufts=not cpu_has_amx()):
                     self._llm = Llama(str(path), embedding=True, n_ctx=512, n_batch=512, n_ubatch=512,
                                       n_threads=threads, n_threads_batch=threads, verbose=False)
                 # Free it before the interpreter tears llama_cpp down (else its finaliser fails noisily at exit).
@@ -216,15 +217,6 @@ def _runnable_now() -> int:
         return max(1, int(field.split("/")[0]))
     except (OSError, IndexError, ValueError):
         return 1
-
-
-def _no_amx() -> bool:
-    """True when /proc/cpuinfo shows a CPU without Intel AMX (False where it cannot tell)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(errors="ignore")
-    except OSError:
-        return False
-    return "flags" in flags and "amx_tile" not in flags
 
 
 def e5_embedder(*, num_threads: int | None = 1) -> Embedder:

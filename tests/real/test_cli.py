@@ -533,7 +533,7 @@ def test_doctor_passes_with_the_echo_model(home: Path) -> None:
     assert run.code == 0, run.out + run.err
     rows = table_rows(run.out)
     assert rows and all(row[0] == "✓" for row in rows), rows
-    assert {"data dir", "database", "model"} <= {row[1] for row in rows}
+    assert {"data dir", "database", "model", "embeddings"} <= {row[1] for row in rows}
 
 
 @pytest.mark.parametrize("spec", ["openai:x@http://127.0.0.1:9", "gpt-17"])
