@@ -26,6 +26,7 @@ from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
 from .auth import AUTH_ERRORS, Gate, UserIdDep, admit, install
 from .auth_routes import auth_router
+from .claims import ClusterClaims
 from .data_routes import data_router
 from .gate import TurnGate, TurnRefused, install_turn_gate, refused_body, released_after
 from .hub import Hub
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
             t.cancel()
         task.cancel()
         await rt.companion.pause_learning()
+        if claims is not None:
+            claims.close()
         await rt.aclose()
 
     app = FastAPI(title="OS1", version="0.1.0", lifespan=lifespan,
@@ -137,7 +140,10 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     install(app, Gate(settings, Accounts(rt.db, clock=rt.clock, session_ttl=timedelta(days=settings.session_days))))
 
     # Replies in progress: one at a time per user, a bounded wait for the rest (gate.py).
-    turn_gate = TurnGate(max_turns=settings.max_turns, per_user=settings.turns_per_user, wait=settings.turn_wait_seconds)
+    # On PostgreSQL (several app servers) a user's turn is also claimed cluster-wide (claims.py).
+    claims = ClusterClaims(rt.db.engine) if rt.db.dialect == "postgresql" else None
+    turn_gate = TurnGate(max_turns=settings.max_turns, per_user=settings.turns_per_user, wait=settings.turn_wait_seconds,
+                         claims=claims)
     install_turn_gate(app, turn_gate)
 
     @app.exception_handler(OS1Error)

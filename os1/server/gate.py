@@ -8,9 +8,9 @@ gate before anything is stored:
 - when `max_turns` replies are already in progress, a turn waits up to `wait` seconds for a slot, then
   is refused with 503 and `Retry-After` instead of queueing without bound behind a saturated model.
 
-The counts are per process. Behind a load balancer, route each user to one app server (hash on the
-`Authorization` header or the session cookie; deploy/) so the per-user limit holds across the cluster;
-a WebSocket stays on the server that accepted it anyway.
+The counts are per process. On PostgreSQL the gate also claims the user cluster-wide for the turn
+(claims.py: advisory locks), so one person's two messages sent to two app servers are never answered at
+once; routing each user to one server (deploy/) still saves a refused retry.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..errors import OS1Error
+from .claims import ClusterClaims
 
 T = TypeVar("T")
 
@@ -59,6 +60,8 @@ class TurnGate:
     """Replies one user may have in progress at once."""
     wait: float = 10.0
     """Seconds a turn waits for a slot before it is refused with 503."""
+    claims: ClusterClaims | None = None
+    """Cluster-wide per-user claims (PostgreSQL); None: this process is the whole service."""
     _slots: asyncio.Semaphore = field(init=False)
     _users: dict[str, int] = field(default_factory=dict, init=False)
     _waiting: int = field(default=0, init=False)
@@ -85,6 +88,17 @@ class TurnGate:
                            hint="Wait for it to finish (or stop it), then send the next message.")
         # Counted before waiting, so the same user's second request is refused rather than queued.
         self._users[user_id] = self._users.get(user_id, 0) + 1
+        if self.claims is not None:
+            try:
+                claimed = await self.claims.claim(user_id)
+            except BaseException:
+                self._leave(user_id)
+                raise
+            if not claimed:  # another app server is answering this person right now
+                self._leave(user_id, claimed=False)
+                self.refused["user_busy"] += 1
+                raise UserBusy("You already have a reply in progress.",
+                               hint="Wait for it to finish (or stop it), then send the next message.")
         self._waiting += 1
         try:
             async with asyncio.timeout(self.wait):
@@ -111,12 +125,14 @@ class TurnGate:
         finally:
             slot.release()
 
-    def _leave(self, user_id: str) -> None:
+    def _leave(self, user_id: str, *, claimed: bool = True) -> None:
         left = self._users.get(user_id, 0) - 1
         if left > 0:
             self._users[user_id] = left
         else:
             self._users.pop(user_id, None)
+        if claimed and self.claims is not None:
+            self.claims.release(user_id)
 
 
 @dataclass

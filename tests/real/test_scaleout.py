@@ -199,3 +199,42 @@ async def test_rate_limits_in_redis_are_shared_by_every_server() -> None:
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {e}")
     assert hits == [True, True, True, False]
     await a.clear(item, "requests", key)
+
+
+def test_one_person_is_answered_by_one_server_at_a_time(pg_url: str, tmp_path: Path) -> None:
+    """Two messages of one person sent to two app servers at once: one is answered, the other is refused
+    (429) instead of interleaving two replies; once the first ends, either server answers the next."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = subprocess.Popen([sys.executable, str(Path(__file__).parents[2] / "bench" / "fake_openai.py"), "--port",
+                             str(port), "--first-token", "1.5", "--tokens", "4"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, token = account(pg_url, "ann")
+    model = f"openai:fake@http://127.0.0.1:{port}/v1"
+    a = Server(tmp_path / "a", model, base_env(pg_url)).start()
+    b = Server(tmp_path / "b", model, base_env(pg_url)).start()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    async def both() -> list[int]:
+        async with httpx.AsyncClient(headers=auth, timeout=60) as c:
+            first = asyncio.create_task(c.post(a.base + "/api/v1/chat", json={"message": "Hello from my phone."}))
+            await asyncio.sleep(0.5)  # the first turn is waiting on the model
+            second = await c.post(b.base + "/api/v1/chat", json={"message": "And hello from my laptop."})
+            return [(await first).status_code, second.status_code]
+
+    try:
+        assert asyncio.run(both()) == [200, 429]
+        with httpx.Client(base_url=b.base, headers=auth, timeout=60) as c:
+            r = c.post("/api/v1/chat", json={"message": "Now from the laptop again."})
+            assert r.status_code == 200, r.text
+            history = c.get("/api/v1/history").json()
+        texts = [m["text"] for m in history["messages"] if m["role"] == "user"]
+        assert texts == ["Hello from my phone.", "Now from the laptop again."]
+    finally:
+        a.stop()
+        b.stop()
+        fake.terminate()
+        fake.wait(timeout=30)
