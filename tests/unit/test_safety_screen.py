@@ -60,6 +60,7 @@ def test_the_screen_meets_the_target_on_each_split(split: str) -> None:
     "In the game I died forty times to that boss", "I used to self-harm but I've been clean for six years now",
     "The news said suicide rates rose last year", "I'm terrified I'm going to die in surgery", "I'm not suicidal, just tired",
     "I cut myself shaving", "Bye! Off to dinner with friends",
+    "That is not a face I want to wake up to", "I don't want to wake up early on a Sunday",
 ])
 def test_idioms_fiction_past_news_and_accidents_are_not_risk(text: str) -> None:
     assert screen(text).level == "none"
@@ -68,7 +69,7 @@ def test_idioms_fiction_past_news_and_accidents_are_not_risk(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "I want to die", "kms", "everyone would be better off without me", "I've been saving up my pills",
     "I cut myself again last night", "This is goodbye. Thank you for everything.", "i wanna unalive myself",
-    "What's the lethal dose of paracetamol?",
+    "What's the lethal dose of paracetamol?", "I don't want to wake up tomorrow", "i dont want to wake up anymore",
 ])
 def test_risk_is_caught(text: str) -> None:
     reading = screen(text)

@@ -25,6 +25,7 @@ from os1.safety.semantic import (
     RiskReader,
     SemanticReading,
     combine,
+    has_risk_word,
     is_cued,
     parts,
     split_sentences,
@@ -156,6 +157,28 @@ def test_a_short_reply_with_no_risk_word_is_left_to_the_rules() -> None:
     reading = reader.read("camping camping")   # the toy head is sure, but two words and no risk word
     assert reading is not None and reading.crisis > 0.9 and not reading.cued
     assert assess("camping camping", reader=reader).level == "none"
+
+
+def test_a_reading_with_no_risk_word_must_clear_the_plain_threshold() -> None:
+    # A sentence shaped like a plan ("I think I'll ...") with no risk word in it: the head's reading alone is not
+    # enough at the normal threshold (issue 9: "I think I'll make pasta." read as a crisis).
+    assert not has_risk_word("I think I'll make pasta.") and not has_risk_word("I've been thinking about learning the piano.")
+    assert has_risk_word("Bought a rope today. Not for camping.") and has_risk_word("I've picked the date")
+    head, none = idea_head(plain_crisis_threshold=0.9), SafetyReading("none")
+    assert head.plain_crisis_threshold == 0.9 and idea_head().plain_crisis_threshold == 0.6   # older heads: the same
+    assert idea_head(plain_crisis_threshold=0.3).plain_crisis_threshold == 0.6                 # never under the normal one
+    assert combine(none, False, SemanticReading(0.8, 0.0, "x", risk_word=False), head) == none
+    assert combine(none, False, SemanticReading(0.95, 0.0, "x", risk_word=False), head).level == "crisis"
+    assert combine(none, False, SemanticReading(0.8, 0.0, "x", risk_word=True), head).level == "crisis"
+    # The reader sets it from the message: "camping" is a crisis idea to the toy head, but no risk word.
+    reader = RiskReader(IdeaEmbedder(), idea_head(plain_crisis_threshold=0.999))
+    text = "we went camping at the lake with my cousins"
+    plain = reader.read(text)
+    assert plain is not None and not plain.risk_word and 0.6 < plain.crisis < 0.999
+    assert assess(text, reader=reader).level == "none"
+    assert assess(text, reader=RiskReader(IdeaEmbedder(), idea_head())).level == "crisis"
+    rope = reader.read("Bought a rope today. Not for camping.")
+    assert rope is not None and rope.risk_word and assess("Bought a rope today. Not for camping.", reader=reader).level == "crisis"
 
 
 def test_assess_adds_what_the_rules_miss_and_keeps_their_frames() -> None:
