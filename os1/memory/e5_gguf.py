@@ -98,9 +98,11 @@ def _read_source(data: memoryview, *, tensors: bool = True) -> _Source:
     pos += (n_pieces + 1) * 4
     scores = np.frombuffer(data, "<f4", n_pieces, pos).copy()
     pos += n_pieces * 4
-    blob = bytes(data[pos:pos + blob_len])
+    pieces: list[bytes] = []
+    if tensors:  # the character table alone needs none of the 250,002 pieces
+        blob = bytes(data[pos:pos + blob_len])
+        pieces = [blob[offsets[i]:offsets[i + 1]] for i in range(n_pieces)]
     pos += blob_len
-    pieces = [blob[offsets[i]:offsets[i + 1]] for i in range(n_pieces)]
     n_map = take("<i")  # the tokenizer's character map (NFKC, control characters dropped): see `char_table`
     map_bytes = take("<I")
     char_map: dict[int, str] = {}

@@ -18,10 +18,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ..accounts import Accounts
+from ..affect import read_emotion
 from ..config import Settings
 from ..errors import InputError, ModelError, ModelUnavailable, OS1Error, StoreError, ToolError
 from ..models import ChatModel
 from ..runtime import Runtime, open_runtime
+from ..safety import assess
 from ..types import ReplyEvent
 from ..wire import TurnResult, event_dict
 from .auth import AUTH_ERRORS, Gate, UserIdDep, admit, install
@@ -111,9 +113,18 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     hub = Hub(rt.companion.proactive, poll=settings.job_poll_seconds)
     rt.companion.proactive.runner.listeners.append(hub.wake)
 
+    async def warm_readers() -> None:
+        """Load the e5 model and the emotion and risk heads now (about a second), not in someone's first turn."""
+        try:
+            await asyncio.to_thread(read_emotion, "Hello.")
+            await asyncio.to_thread(assess, "Hello.")
+        except Exception as e:  # a reader that cannot load falls back on its own at the first turn
+            log.warning("warming the readers failed: %s", e)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(load_model())
+        warm = asyncio.create_task(warm_readers() if settings.embeddings else asyncio.sleep(0))
         stop = asyncio.Event()
         background = [asyncio.create_task(hub.watch(stop))]
         if settings.run_jobs:
@@ -125,6 +136,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
         for t in unfinished:  # a job cut short keeps its lease and runs again later: nothing is lost
             t.cancel()
         task.cancel()
+        warm.cancel()
         await rt.companion.pause_learning()
         if claims is not None:
             claims.close()

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from os1 import Companion, ScriptedModel
+from os1.affect import read_emotion
 from os1.memory import SqlConversationStore
+from os1.safety import assess
 from os1.voice.base import Transcript
 from os1.voice.events import (
     Backchannel,
@@ -30,6 +32,14 @@ from os1.voice.testing import EnergyActivity, ScriptedTranscriber, ToneSynthesiz
 LONG_REPLY = ("Oh, that sounds like a lot. I'm glad you told me about it, because it matters to me how your days go. "
               "Tell me what the hardest part was, and we can take it from there together, slowly.")
 BLOCK = 512
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _readers_loaded() -> None:
+    """Load the emotion reader and risk screen (the e5 model) once, so no test's audio-time limit, which
+    passes in a fraction of a second of wall time, includes loading them."""
+    read_emotion("Hello there.")
+    assess("Hello there.")
 
 
 class Sim:
