@@ -13,7 +13,10 @@ all scored out-of-fold; plus bench/data/safety_train_extra.jsonl (always in trai
 sample of 6,000 everyday Reddit comments from GoEmotions' TRAIN split (../shared/data/goemotions/train.tsv) as more
 'none', minus any comment the rules flag or that mentions death, harm or the like (so no unlabelled risk slips in
 as 'none'). GoEmotions dev is never read here: bench/safety_bench.py --everyday counts false alarms on it. The third
-pass's blind set (safety_blind_v3) is never read here either: it is the one honest test left (--blind-v3 there).
+pass's blind set (safety_blind_v3, measured once in that pass) is spent and trained on since the fourth pass, with
+safety_train_v4 (the fourth pass: flat statements of intent, farewells, risk sentences buried in long everyday
+messages, recovered-past and everyday messages in their shapes). The fourth pass's blind set (safety_blind_v4) is
+never read here: it is the one honest test left (--blind-v4 there).
 
 Why the everyday sample grew (issue 9, third pass): with 1,000 comments, and a filter that also dropped every
 comment with "life", "tired", "sleep", "done", "miss", "alone" ..., the head had seen almost no ordinary
@@ -82,7 +85,7 @@ from os1.types import SafetyReading  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 SCORED = ("safety_eval", "safety_heldout", "safety_heldout2", "safety_blind_dev", "safety_train_more", "safety_blind_sealed",
-          "safety_train_v3")
+          "safety_train_v3", "safety_blind_v3", "safety_train_v4")
 """Scored out-of-fold (and trained on in the other folds). safety_train_more (issue 9, second pass: 500 messages
 written for training without looking at the blind sets) is scored too: the rules find only 39% of its crises, so
 it is what tells the thresholds how the head does where the rules are silent (the first three files the rules
@@ -369,9 +372,12 @@ def score(labels: Sequence[str], got: Sequence[str]) -> dict[str, Any]:
             "concern_routed": f"{concern.count('concern')}/{len(concern)}", "none_flagged": none_flagged}
 
 
-EVERYDAY_RATE = 0.002
+EVERYDAY_RATE = 0.003
 """Thresholds keep the out-of-fold crisis readings of the everyday sample (GoEmotions train) at or under this rate:
-1 in 500 ordinary messages (the head before the third pass: ~1 in 60 on GoEmotions dev)."""
+3 in 1,000 ordinary messages (the head before the third pass: ~1 in 60 on GoEmotions dev). 1 in 500 in the third
+pass; in the fourth it was the binding constraint (pooled out-of-fold, precision floor 0.9: 1 in 500 gave crisis
+recall 0.879 at P 0.911, 1 in 400 0.887 at 0.910, 3 in 1,000 0.908 at 0.902), and the budget for everyday false
+alarms is ~8 in 2,000 GoEmotions dev comments (bench/safety_bench.py --everyday), rules included."""
 
 
 def _arrays(msgs: Sequence[Message], probs: Sequence[tuple[float, float]]) -> dict[str, npt.NDArray[Any]]:
@@ -464,10 +470,11 @@ def out_of_fold(msgs: Sequence[Message], vectors: dict[str, F32], fold: Sequence
 
 def cached_probs(name: str, msgs: Sequence[Message], cfg: Config, k: int,
                  compute: Callable[[], list[tuple[float, float]]]) -> list[tuple[float, float]]:
-    """`compute()`, cached in .cache/safety/ by the messages, their labels, the config and the fold count (a rerun
+    """`compute()`, cached in .cache/safety/ by the messages, their labels and parts, the config and the fold count (a rerun
     that only changes the threshold choice refits nothing)."""
     # The rules' frames (vetoed) only enter the decision, not the probabilities: not part of the key.
-    key = hashlib.sha256(json.dumps([name, k, cfg.__dict__, [(m.text, m.label) for m in msgs]]).encode()).hexdigest()[:16]
+    # The parts read (semantic.parts) are in the key: the fourth pass changed which sentences of a long message are read.
+    key = hashlib.sha256(json.dumps([name, k, cfg.__dict__, [(m.text, m.label, m.units) for m in msgs]]).encode()).hexdigest()[:16]
     path = CACHE / f"probs-{name}-{key}.npy"
     if path.exists():
         return [(float(c), float(n)) for c, n in np.load(path)]

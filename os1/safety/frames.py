@@ -88,18 +88,24 @@ NEWS = _c(
     r"|war|veterans|farmers|teenagers|men|women)\b")
 LYRICS = _c(r"\b(?:song|songs|lyrics?|sing|singing|sang|chorus|verse|album|band|track|playlist|listening to|humming|stuck in my head|cover(?:ing)?|tune|the line)\b")
 DISTANT_PAST = _c(
-    r"\b(?:(?:\d+|a few|few|several|many|two|three|four|five|six|seven|eight|nine|ten|twenty|a couple of|a couple) (?:years?|decades?) ago"
-    r"|when i was (?:\d+|a (?:kid|teen|teenager|child)|young|younger|little|in (?:high school|college|university|school|my (?:teens|twenties|20s|30s)))"
+    r"\b(?:(?:(?:\d+|a few|few|several|many|two|three|four|five|six|seven|eight|nine|ten|twenty|a couple of|a couple) )?(?:years?|decades?) ago"
+    r"|when i was (?:\d+|a (?:kid|teen|teenager|child|student)|young|younger|little|(?:in|at) (?:high school|college|uni|university|school"
+    r"|my (?:teens|twenties|20s|30s)))"
     r"|as a (?:teen|teenager|kid|child)|in (?:high school|college|university|my (?:teens|twenties|20s|thirties|30s))"
-    r"|back (?:then|in (?:the day|\d{4}|my|high school|college))|used to|in (?:19|20)\d\d|at my lowest|at the time"
+    r"|back (?:then|in (?:the day|\d{4}|my|high school|college|uni|university|school))|used to|(?:in|from) (?:19|20)\d\d|old (?:journals?|diar(?:y|ies))|at my lowest|at the time"
     r"|(?:\d+|\w+) (?:days?|weeks?|months?|years?) (?:clean|free|sober)|clean (?:for|from|since)|(?:self[- ]?harm|sh)[- ]free"
-    r"|no longer|not anymore|anymore\.? (?:i'?m|now)|a different life|a long time ago|long ago|in the past|once upon|scars?)\b")
+    r"|haven'?t [^\n]{0,40}\bin (?:over |more than |almost |nearly )?(?:a|an|\d+|two|three|four|five|six|several|many) (?:years?|months?)|no longer|not anymore|anymore\.? (?:i'?m|now)|a different life|a long time ago|long ago|in the past|once upon|scars?)\b")
 RECOVERY = _c(
-    r"\b(?:better now|(?:much |so much )?better place|doing (?:well|better|good|great|okay|ok) (?:now|these days|today)|got help|getting help"
+    r"\b(?:better now|got me help|(?:things|life|it|everything)(?:'s| is| are) (?:so |very )?different now|(?:much |so much )?better place|doing (?:well|better|good|great|okay|ok) (?:now|these days|today)|got help|getting help"
     r"|therapy (?:really )?helped|saved (?:me|my life)|glad i'?m (?:still )?(?:here|alive)|grateful i (?:survived|am alive|'?m alive|made it)"
     r"|i survived|surviving|survivor|recovered|recovery|in recovery|stable|i'?m (?:okay|ok|fine|safe) now|things are (?:so much )?better"
     r"|it got better|life (?:is|got) better|proud of how far|actually like my life|i haven'?t in|haven'?t (?:since|in years)"
     r"|(?:\d+|\w+) (?:days?|weeks?|months?|years?) (?:clean|free)|faded|have two kids now|changed my life)\b")
+# An anniversary of recovery ("four years free of self-harm today", "two years since my last suicidal thought"): the past
+# even when the sentence says "today" (issue 9, fourth pass).
+ANNIVERSARY = _c(
+    r"\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|a few) (?:days?|weeks?|months?|years?)"
+    r" (?:clean|free|sober|since (?:my|i|the) (?:last|attempt|tried|was)|without (?:self[- ]?harm|cutting|an attempt))\b")
 RECENT = _c(
     r"\b(?:again|last night|yesterday|tonight|today|this (?:morning|afternoon|evening|week|weekend|month)|right now|rn|just now|earlier"
     r"|lately|recently|these days|back now|it'?s back|they'?re back|relaps\w*)\b")

@@ -242,14 +242,19 @@ CUES: tuple[Cue, ...] = (
         r"|\b(?:my|this is the|this will be the|this is my) last (?:message|goodbye|time (?:we|i|you) (?:talk|speak|hear))\b"
         r"|\b(?:say|saying|said) goodbye to (?:everyone|everybody|people|the people|all my)\b"
         r"|\bmy last (?:night|day) (?:alive|on earth|here)\b"
-        r"|\bthis is (?:my|her|his|their) last (?:night|day)\b(?! (?:in|at|of|before|with|here in|on|as)\b)")),
+        r"|\bthis is (?:my|her|his|their) last (?:night|day)\b(?! (?:in|at|of|before|with|here in|on|as)\b)"
+        r"|\b(?:signing|logging|checking) off (?:for good|forever|for ever|permanently)\b"
+        r"|\bdecided (?:that )?(?:today|tonight|tomorrow|this \w+|next \w+|\w+day) (?:is|will be) my last (?:day|night)\b"
+        r"(?! (?:at|of|in|on|with|before|working|as|off)\b)")),
     Cue("won't be around", "farewell", _c(
         r"\b(?:won'?t|will not|wont) be (?:around|here|alive)(?: for)? (?:much longer|anymore|after (?:tonight|today|this)|tomorrow|long)\b"
         r"|\byou (?:won'?t|will not|wont) (?:hear from|see) me (?:again|anymore|after)\b"
         r"|\b(?:by the time|when|once) (?:you|anyone|someone|they|people|my \w+) (?:read|reads|find|finds|see|sees) this\b"
         r"|\b(?:after|when|once) i'?m gone\b|\bwhere i'?m going\b|\bi'?ll be gone (?:by|soon|tomorrow|tonight)\b"
         r"|\b(?:this much|much) longer\b[^\n]{0,20}\b(?:deal|have to|around)\b"
-        r"|\b(?:won'?t|wont) have to deal with (?:this|it|me) (?:much )?(?:longer|anymore)\b"), about_self_only=False),
+        r"|\b(?:won'?t|wont) have to deal with (?:this|it|me) (?:much )?(?:longer|anymore)\b"
+        r"|\bnot (?:going to|gonna) be (?:around|here|alive) (?:by (?:christmas|easter|spring|summer|autumn|fall|winter|new year|the end"
+        r"|then|my birthday|next (?:year|month|week))|much longer|for (?:much )?longer|for long|to see)\b"), about_self_only=False),
     Cue("giving things away", "farewell", _c(
         r"\b(?:giv(?:e|ing|en)|gave) away (?:all )?(?:my|his|her|their) (?:stuff|things|belongings|possessions|everything)\b"
         r"|\b(?:giv(?:e|ing|en)|gave) away (?:everything|all (?:my|his|her) \w+)\b"
@@ -271,7 +276,9 @@ CUES: tuple[Cue, ...] = (
         r"[^\n]{0,40}(?:\bfind\b|\bgone\b|\bpick the\b|\bsorry\b)"), act=True),
     Cue("tell them I'm sorry", "farewell", _c(
         r"\b(?:please |can you |could you )tell (?:my|them|her|him) (?:\w+ )?(?:that )?(?:i'?m sorry|i love)\b"
-        r"|\btell my (?:mom|mum|dad|mother|father|family|parents|kids|sister|brother|wife|husband) (?:that )?i'?m sorry\b"),
+        r"|\btell my (?:mom|mum|dad|mother|father|family|parents|kids|sister|brother|wife|husband) (?:that )?i'?m sorry\b"
+        r"|\bif (?:anyone|anybody|they|people) asks?,? tell them i'?m sorry\b"
+        r"|\btell (?:my|them|her|him)\b[^\n]{0,50}\b(?:none of this is on (?:him|her|them|you)|(?:it'?s|it is|it was) ?n[o']?t (?:his|her|their|your) fault)\b"),
         about_self_only=True),
     Cue("they'll find them", "farewell", _c(r"\bthey'?ll find (?:them|it|me|the (?:notes?|letters?))\b|\bthey'?ll understand (?:one day|someday|eventually|why)\b"),
         weight=0.5, about_self_only=True),
@@ -282,6 +289,11 @@ CUES: tuple[Cue, ...] = (
         r"\bthank(?:s| you) for (?:everything|listening to me all this time|always being there|all you(?:'ve| have) done)\b"), weight=0.5),
     Cue("want to say goodbye", "farewell", _c(r"\b(?:want|wanted|needed|need) to say goodbye\b(?! (?:for|before i (?:go|leave)|to (?:the|my|our)))"),
         weight=0.5, about_self_only=True),
+    Cue("when I do it", "plan", _c(
+        r"\b(?:tonight|tomorrow|today|this weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?:'s| is) (?:when|the night|the day)"
+        r" (?:i'?m (?:going to|gonna) |i'?ll |i will |i )?do it\b"), about_self_only=True),
+    Cue("stop existing", "ideation", _c(
+        r"\b(?:going to|gonna|want to|wanna|will|'ll|ready to|decided to|plan to|planning to) (?:just )?stop existing\b")),
     # Slang -------------------------------------------------------------------------------------
     Cue("slang", "slang", _c(
         r"\bkms\b|\bkmsl\b|\bunaliv(?:e|ing|ed)\b|\bself[- ]?delet(?:e|ing|ion|ed)\b|\bsewer ?slide\b|\bsewerslid\w*|\bcommit (?:die|toaster bath|neck rope)\b"
@@ -321,14 +333,15 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "self-harm": ("self", "harm", "injur", "cut", "burn", "scratch", "carv", "slit", "slic"),
     "urge to cut": ("urge", "want", "wanna", "need", "crav", "tempt", "itch", "back", "again"), "relapse": ("relaps",),
     "until it bleeds": ("until", "on purpose"), "head banging": ("head",), "blade hidden": ("blade", "razor", "sharpener"),
-    "for when it gets bad": ("for when",), "goodbye forever": ("goodbye", "good bye", "farewell", "bye", "last"),
-    "won't be around": ("won't", "wont", "will not", "by the time", "when ", "once ", "gone", "where i", "longer"),
+    "for when it gets bad": ("for when",), "goodbye forever": ("goodbye", "good bye", "farewell", "bye", "last", " off "),
+    "won't be around": ("won't", "wont", "will not", "by the time", "when ", "once ", "gone", "where i", "longer", "not going to be",
+                        "not gonna be"),
     "giving things away": ("away",), "affairs in order": ("in order",),
     "someone for my pet": ("take care of", "taking care of", "make sure", "my cat", "my dog", "my pet", "my kid", "my fish",
                            "my bird", "my rabbit"),
     "if anything happens to me": ("happen",), "goodbye letters": ("note", "letter", "message", "video"), "tell them I'm sorry": ("tell",),
     "they'll find them": ("they'll", "theyll"), "letters to family": ("note", "letter"), "thank you for everything": ("thank",),
-    "want to say goodbye": ("goodbye",),
+    "want to say goodbye": ("goodbye",), "when I do it": ("do it",), "stop existing": ("stop existing",),
     "slang": ("kms", "unaliv", "delet", "sewer", "commit", "ctb", "rope", "neck", "yeet", "launch", "do my", "do him", "do her"),
     "suicide": ("suicide", "overdos"),
 }

@@ -27,6 +27,7 @@ from typing import Literal
 from ..types import SafetyReading
 from .frames import (
     ACCIDENT,
+    ANNIVERSARY,
     ASKED,
     DISTANT_PAST,
     FICTION,
@@ -152,6 +153,12 @@ def _in_quotes(line: str, start: int) -> bool:
     return any(q.start() <= start < q.end() for q in QUOTE.finditer(line))
 
 
+# "... and I want to die": a wish now, in the same sentence as the past or an anniversary.
+_PRESENT_WANT = re.compile(r"\b(?:i|i'?m|im)\s+(?:still\s+|really\s+|just\s+)?(?:want|wanna|plan|planning)\s+(?:to\s+)?(?:die|kill|end|hurt"
+                           r"|cut|disappear|not (?:be|exist|wake)|be dead|overdose|jump)\b")
+_RELAPSE = re.compile(r"\b(?:again|relaps\w*|last night|yesterday|right now|rn|it'?s back|slipped|broke my streak|but)\b")
+
+
 def _explain(cue: Cue, m: _Span, who: Who, reported: bool, i: int, lines: list[str], recovered: bool) -> str | None:
     """Why a hit does not count, if it does not."""
     line = lines[i]
@@ -185,8 +192,10 @@ def _explain(cue: Cue, m: _Span, who: Who, reported: bool, i: int, lines: list[s
         return "news"
     if who == "other" and not desire and _COMPLETED.search(line):
         return "a death that already happened"
-    if DISTANT_PAST.search(line) and not recent:
+    if DISTANT_PAST.search(line) and not recent and not _PRESENT_WANT.search(line):
         return "the past"
+    if ANNIVERSARY.search(line) and not desire and not _RELAPSE.search(line) and not _PRESENT_WANT.search(line):
+        return "the past, an anniversary of recovery"
     past_tense = re.search(r"\b(?:was|were|wanted|tried|attempted|used to|had|felt|thought|wished)\b", prefix[-40:] + m.group())
     if (act or past_tense) and not recent and recovered:
         return "the past, recovered"

@@ -14,9 +14,9 @@ L2-normalised count vector, `terms`): the embedding carries the meaning, the ter
 embedding blurs (misspellings such as "i wnat to die", slang, the exact word). Cross-validated, the terms
 lifted the head's crisis average precision from 0.91 to 0.95 (scripts/train_safety.py).
 
-A long message is also read in parts: the sentences a broad word filter picks (death, pain, goodbye, pills,
-bridges, "anymore", "for good" ...), each with the sentence after it when it is short, embedded in one batch,
-so one risk sentence in a long everyday message is not drowned out. The message counts as the most risky of
+A long message is also read in parts: its sentences (up to MAX_PARTS, those a broad word filter picks first:
+death, pain, goodbye, pills, bridges, "anymore", "for good" ...), each with the sentence after it when it is
+short, embedded in one batch, so one risk sentence in a long everyday message is not drowned out. The message counts as the most risky of
 its parts.
 
 How the two stages combine (`combine`): the rules decide first and a rule hit stands; where the rules found
@@ -55,8 +55,10 @@ Floats = npt.NDArray[np.float32]
 # read whole: e5 reads up to ~512 tokens, but one sentence among many barely moves the mean vector).
 LONG_SENTENCES = 3
 LONG_CHARS = 240
-MAX_PARTS = 4
-"""At most this many parts of a long message are embedded (each costs about as much as the message itself)."""
+MAX_PARTS = 8
+"""At most this many parts of a long message are embedded (each costs about as much as a short message: ~8 ms on
+llama.cpp). Issue 9's fourth pass: every sentence, not only those the parts filter picks (4 of them before): a risk
+sentence with none of its words ("I don't really care what happens to me after this month") went unread."""
 MIN_WORDS = 5
 """Below this many words, with no word of the parts filter, the head abstains: it has too little to read, and
 took replies like "no, keep it" for a crisis. (No risk message in our sets is that short and uncued but the
@@ -114,20 +116,23 @@ def has_risk_word(text: str) -> bool:
 
 
 def parts(text: str) -> list[str]:
-    """What the head reads beyond the whole message: for a long message, its candidate sentences (or none)."""
+    """What the head reads beyond the whole message: for a long message, its sentences (a short one with the sentence
+    after it), at most MAX_PARTS, those with words of the parts filter first, in the message's order."""
     sentences = split_sentences(text)
     if len(sentences) <= LONG_SENTENCES and len(text) <= LONG_CHARS:
         return []
     scored: list[tuple[int, int, str]] = []
+    seen = {text}
     for i, sentence in enumerate(sentences):
         score = len(_CANDIDATE.findall(sentence.lower()))
-        if not score:
-            continue
         unit = sentence
         if len(sentence) < SHORT_SENTENCE and i + 1 < len(sentences):
             unit = f"{sentence} {sentences[i + 1]}"
         if len(unit) > MAX_PART_CHARS:
             unit = unit[:MAX_PART_CHARS].rsplit(" ", 1)[0]
+        if unit in seen:
+            continue
+        seen.add(unit)
         scored.append((-score, i, unit))
     chosen = sorted(scored)[:MAX_PARTS]
     return [unit for _, _, unit in sorted(chosen, key=lambda s: s[1])]

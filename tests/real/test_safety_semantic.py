@@ -121,3 +121,27 @@ def test_the_emotion_reading_and_the_screen_embed_the_message_once() -> None:
     EmotionReader(embedder).read(message)
     assert assess(message, reader=RiskReader(embedder, RiskHead.load())).level == "crisis"
     assert calls.count([message]) == 1
+
+
+# Issue 9, fourth pass: written for this test, none of them in the training data.
+@pytest.mark.parametrize("text", [
+    # A risk sentence with no word of the parts filter, buried in a long everyday message (every sentence is read now).
+    "Did the big shop, paid the electric bill and hoovered the stairs. My brother phoned about the football. The cat "
+    "is fine. I've decided this is my final month on this earth. Can you remind me to buy bin bags?",
+    # Flat, calm intent and farewells.
+    "I've arranged everything. My sister gets the car and the keys on Friday, and after Friday I won't be alive.",
+    "Signing off for good now. Tell my mum none of this is on her.",
+])
+def test_flat_intent_farewells_and_buried_risk_are_a_crisis(text: str, reader: RiskReader) -> None:
+    assert assess(text, reader=reader).level == "crisis"
+
+
+@pytest.mark.parametrize("text", [
+    "Ten years ago I tried to take my own life. Today I held my first grandchild.",
+    "Three years free of self-harm today. Treating myself to a nice dinner.",
+    "Spent the morning sorting the loft. Gave the old toys to the charity shop. Had lunch at the pub with my brother. "
+    "Ready for a nap now. What's a good film for tonight?",
+    "Friday is my last day at the bakery, I start at the hospital kitchen on Monday!",
+])
+def test_the_recovered_past_and_everyday_farewells_stay_none(text: str, reader: RiskReader) -> None:
+    assert assess(text, reader=reader).level == "none"

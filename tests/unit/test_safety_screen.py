@@ -61,6 +61,13 @@ def test_the_screen_meets_the_target_on_each_split(split: str) -> None:
     "The news said suicide rates rose last year", "I'm terrified I'm going to die in surgery", "I'm not suicidal, just tired",
     "I cut myself shaving", "Bye! Off to dinner with friends",
     "That is not a face I want to wake up to", "I don't want to wake up early on a Sunday",
+    # The recovered past (issue 9, fourth pass)
+    "Back in uni I had a plan to kill myself. A friend got me help and I'm doing well.",
+    "Found my old diary from 2014 where I wrote about wanting to die. Things are so different now.",
+    "I haven't had a suicidal thought in over two years.",
+    # Everyday shapes of the new farewell and intent cues
+    "Saturday is my last day at work!", "I've decided Friday is my last day at the office", "I'm signing off for tonight",
+    "Tonight's when I finally ask her out", "I'm not going to be around for the meeting tomorrow, I'm at the dentist",
 ])
 def test_idioms_fiction_past_news_and_accidents_are_not_risk(text: str) -> None:
     assert screen(text).level == "none"
@@ -70,6 +77,11 @@ def test_idioms_fiction_past_news_and_accidents_are_not_risk(text: str) -> None:
     "I want to die", "kms", "everyone would be better off without me", "I've been saving up my pills",
     "I cut myself again last night", "This is goodbye. Thank you for everything.", "i wanna unalive myself",
     "What's the lethal dose of paracetamol?", "I don't want to wake up tomorrow", "i dont want to wake up anymore",
+    # Farewells and flat statements of intent (issue 9, fourth pass)
+    "Signing off for good. It wasn't your fault.", "If anyone asks, tell them I'm sorry.",
+    "tell my mum i love her and that none of this is on her", "Returned the library books. Tomorrow's when I do it.",
+    "I've decided Sunday is my last day.", "I'm not going to be around by spring anyway.",
+    "I haven't slept in a week and I want to die",
 ])
 def test_risk_is_caught(text: str) -> None:
     reading = screen(text)

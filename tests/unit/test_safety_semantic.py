@@ -20,6 +20,7 @@ from os1.models.unavailable import UnavailableModel
 from os1.safety import assess, resources_for, screen
 from os1.safety import assessment as assess_mod
 from os1.safety.semantic import (
+    MAX_PARTS,
     TERM_BUCKETS,
     RiskHead,
     RiskReader,
@@ -67,17 +68,23 @@ def idea_head(**meta: float) -> RiskHead:
                     np.zeros((TERM_BUCKETS, 3), np.float32), info)
 
 
-def test_a_long_message_is_read_in_its_candidate_parts() -> None:
+def test_a_long_message_is_read_in_its_sentences() -> None:
     assert parts("Bought a rope today. Not for camping.") == []   # short: read whole
     long = ("The garden is lovely this year and the tomatoes are finally red. We had the neighbours over for tea. "
             "Bought a rope today. Not for camping. Anyway the bus was late again and the cat knocked over a vase. "
             "My daughter called about the weekend and we talked about her new flat for an hour.")
     got = parts(long)
-    assert "Bought a rope today. Not for camping." in got   # a short candidate keeps the sentence after it
-    assert all("tomatoes" not in p for p in got)              # nothing in that sentence is a candidate word
-    assert 1 <= len(got) <= 4
-    many = " ".join(f"Day {i}: I was so tired and I can't stop crying." for i in range(12))
-    assert len(parts(many)) == 4
+    assert "Bought a rope today. Not for camping." in got   # a short sentence keeps the sentence after it
+    # Every sentence is read (issue 9, fourth pass): a risk sentence need not have a word of the parts filter.
+    assert any("tomatoes" in p for p in got)
+    assert 1 <= len(got) <= MAX_PARTS
+    buried = ("Can you help me plan meals for the week? I'm trying to eat more protein. I usually cook on Sundays. "
+              "I don't really care what happens to me after this month. Chicken and lentils are cheap where I live.")
+    assert any(p.startswith("I don't really care what happens to me") for p in parts(buried))
+    many = " ".join(f"Day {i}: we went for a walk and had soup." for i in range(12)) + " I can't stop crying about it."
+    chosen = parts(many)
+    assert len(chosen) == MAX_PARTS
+    assert any("crying" in p for p in chosen)   # over MAX_PARTS sentences: those with filter words first
     assert split_sentences("one. two!\nthree? four") == ["one.", "two!", "three?", "four"]
 
 
@@ -109,7 +116,7 @@ def test_terms_catch_what_a_small_embedding_blurs() -> None:
     assert p[0, 2] > p[1, 2]
 
 
-def test_the_reader_embeds_the_whole_message_as_the_emotion_reading_does_then_only_candidate_parts() -> None:
+def test_the_reader_embeds_the_whole_message_as_the_emotion_reading_does_then_its_sentences() -> None:
     embedder = IdeaEmbedder()
     reader = RiskReader(embedder, idea_head())
     short = reader.read("Bought a rope today. Not for camping.")
@@ -121,7 +128,8 @@ def test_the_reader_embeds_the_whole_message_as_the_emotion_reading_does_then_on
     got = reader.read(long)
     assert got is not None and got.crisis > 0.6 and got.part == "Bought a rope today. Not for camping."
     assert embedder.calls[0] == ([long], "query") and len(embedder.calls) == 2
-    assert "The tomatoes are finally red and the beans are climbing." not in embedder.calls[1][0]
+    assert any("tomatoes" in t for t in embedder.calls[1][0])   # every sentence
+    assert len(embedder.calls[1][0]) <= MAX_PARTS
 
 
 def test_without_the_heads_embedder_the_rules_decide_alone(caplog: pytest.LogCaptureFixture) -> None:
