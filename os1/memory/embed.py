@@ -195,8 +195,7 @@ class LlamaE5Embedder(_E5Base):
         self._fit_threads(llm)
         prefix = "query: " if kind == "query" else "passage: "
         out = np.zeros((len(items), self.dim), dtype=np.float32)
-        for row, item in enumerate(items):
-            text = item
+        for row, text in enumerate(items):
             content = llm.tokenize((prefix + text).encode(), add_bos=False, special=False)
             if len(content) <= self._WINDOW:
                 out[row] = llm.embed(prefix + text, normalize=False, truncate=False)
