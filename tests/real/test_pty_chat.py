@@ -175,7 +175,9 @@ def test_first_start_greets_then_answers_and_ctrl_d_says_goodbye(home: Path, ses
 
 
 def test_restart_does_not_greet_again_and_keeps_the_history(home: Path, sessions: list[Chat]) -> None:
-    first = start(sessions, home)
+    # The echo model's replies repeat the whole prompt (thousands of characters each); a larger context keeps
+    # the prompt budget from trimming this short history, which is not what this test is about.
+    first = start(sessions, home, OS1_N_CTX="16384")
     name, _ = first.banner()
     first.prompt()  # the greeting
     first.say("I'm Theo")
@@ -183,7 +185,7 @@ def test_restart_does_not_greet_again_and_keeps_the_history(home: Path, sessions
     first.child.sendline("/quit")
     assert first.finish().strip(), "a goodbye line after /quit"
 
-    second = start(sessions, home)
+    second = start(sessions, home, OS1_N_CTX="16384")
     again, _ = second.banner()
     assert again == name
     assert second.prompt().strip() == "", "no greeting on a later start"
