@@ -79,7 +79,9 @@ def test_backchannels_are_recognised_and_commands_are_not(stt: WhisperTranscribe
     if piper is None:
         pytest.skip("needs the Piper voice")
     assert is_backchannel(hear(stt, say(piper, "Yeah.", pad_s=0.2)))
-    assert is_backchannel(hear(stt, say(piper, "Right.", pad_s=0.2)))
+    # "Okay." rather than "Right.": Whisper base hears Piper's "Right." as "Bright" about one time in three
+    # (Piper varies each synthesis), which is a recognition miss, not what this test is about.
+    assert is_backchannel(hear(stt, say(piper, "Okay.", pad_s=0.2)))
     assert not is_backchannel(hear(stt, say(piper, "Stop, wait a second.", pad_s=0.2)))
 
 
