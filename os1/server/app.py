@@ -85,13 +85,15 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     rt: Runtime = open_runtime(settings, model=model)
     state: dict[str, Any] = {"model": "loading", "model_error": None}
     readers_warm = asyncio.Event()
+    warming: list[asyncio.Task[None]] = []
     """Set once the e5 model and the emotion/risk heads are loaded (or failed to): "ready" waits for it."""
 
     async def load_model() -> None:
         model = rt.model
         try:
             await model.load()
-            await readers_warm.wait()
+            if warming:  # started with the app (lifespan): "ready" waits for the readers too
+                await readers_warm.wait()
             if rt.model is model:
                 state["model"], state["model_error"] = "ready", None
         except OS1Error as e:
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(load_model())
         warm = asyncio.create_task(warm_readers())
+        warming.append(warm)
         stop = asyncio.Event()
         background = [asyncio.create_task(hub.watch(stop))]
         if settings.run_jobs:
