@@ -84,16 +84,11 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     turns = parse_limits(settings.turn_rate_limit, "OS1_TURN_RATE_LIMIT")
     rt: Runtime = open_runtime(settings, model=model)
     state: dict[str, Any] = {"model": "loading", "model_error": None}
-    readers_warm = asyncio.Event()
-    warming: list[asyncio.Task[None]] = []
-    """Set once the e5 model and the emotion/risk heads are loaded (or failed to): "ready" waits for it."""
 
     async def load_model() -> None:
         model = rt.model
         try:
             await model.load()
-            if warming:  # started with the app (lifespan): "ready" waits for the readers too
-                await readers_warm.wait()
             if rt.model is model:
                 state["model"], state["model_error"] = "ready", None
         except OS1Error as e:
@@ -121,19 +116,15 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     async def warm_readers() -> None:
         """Load the e5 model and the emotion and risk heads now (about a second), not in someone's first turn."""
         try:
-            if settings.embeddings:
-                await asyncio.to_thread(read_emotion, "Hello.")
-                await asyncio.to_thread(assess, "Hello.")
+            await asyncio.to_thread(read_emotion, "Hello.")
+            await asyncio.to_thread(assess, "Hello.")
         except Exception as e:  # a reader that cannot load falls back on its own at the first turn
             log.warning("warming the readers failed: %s", e)
-        finally:
-            readers_warm.set()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(load_model())
-        warm = asyncio.create_task(warm_readers())
-        warming.append(warm)
+        warm = asyncio.create_task(warm_readers() if settings.embeddings else asyncio.sleep(0))
         stop = asyncio.Event()
         background = [asyncio.create_task(hub.watch(stop))]
         if settings.run_jobs:
