@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 import time
@@ -55,7 +56,8 @@ async def speak(synth: object, text: str) -> np.ndarray:
     return to_speech_rate(AudioClip(np.concatenate([c.samples for c in chunks]), chunks[0].sample_rate)).samples
 
 
-async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False) -> dict[str, object]:
+async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
+              foresee: float | None = SessionOptions().foresee_every_s) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="os1-voice-bench-"))
     settings = Settings(home=home)
     settings = settings.model_copy(update={"models_dir_override": Settings().models_dir})
@@ -71,7 +73,7 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False) 
 
     playback = ClockedPlayback()
     session = VoiceSession(rt.companion, settings.user, transcriber=stack.transcriber, synthesizer=stack.synthesizer,
-                           vad=stack.vad(), playback=playback, options=SessionOptions())
+                           vad=stack.vad(), playback=playback, options=SessionOptions(foresee_every_s=foresee))
     marks: list[dict[str, float]] = []
     seen: list[VoiceEvent] = []
 
@@ -95,6 +97,7 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False) 
             async for b in feed(np.concatenate([np.zeros(4800, np.float32), clip[:last + 1]])):
                 yield b
             mark = {"speech_end": time.perf_counter()}
+            logging.getLogger("os1.voice").debug("speech ends (%s)", texts[len(marks) - 1])
             marks.append(mark)
             async for b in feed(clip[last + 1:]):
                 yield b
@@ -130,7 +133,7 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False) 
             out.append(1000 * (time.perf_counter() - start))
     await rt.aclose()
     return {"rows": rows, "stt_fitted_ms": fitted_ms, "stt_full_ms": full_ms, "model": rt.model.model_id,
-            "voice": stack.synthesizer.voice.id, "full_replies": full_replies, "learn": learn}
+            "voice": stack.synthesizer.voice.id, "full_replies": full_replies, "learn": learn, "foresee": foresee}
 
 
 def main() -> None:
@@ -140,8 +143,15 @@ def main() -> None:
     ap.add_argument("--full-replies", action="store_true", help="let every reply finish (slow) instead of cutting it off after the first audio")
     ap.add_argument("--learn", action="store_true", help="keep background learning on between turns (as in real use)")
     ap.add_argument("--dry-run", action="store_true", help="print the table; write nothing (smoke run)")
+    ap.add_argument("--foresee", type=float, default=SessionOptions().foresee_every_s,
+                    help="seconds between looks at the words so far while the user talks (0: only at the pause)")
+    ap.add_argument("--trace", action="store_true", help="log each model evaluation and voice step to stderr")
     args = ap.parse_args()
-    data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn))
+    if args.trace:
+        logging.basicConfig(format="%(relativeCreated)9.0f %(name)s: %(message)s")
+        for name in ("os1.models", "os1.voice", "os1.companion"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+    data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, args.foresee or None))
     rows: list[dict[str, float]] = data["rows"]  # type: ignore[assignment]
     stages = ["vad_tail", "stt", "first_clause", "tts_first"]
     v2v = [r["v2v"] for r in rows]
@@ -149,7 +159,9 @@ def main() -> None:
              "Whisper base int8, Silero VAD; end of speech → first reply audio). Target p50 ≤ 800 ms. "
              + ("Every reply played to the end." if data["full_replies"] else
                 "Each reply cut off by the listener after its first audio (as a barge-in) to keep the run short.")
-             + (" Background learning on between turns." if data["learn"] else " Background learning off."), "",
+             + (" Background learning on between turns." if data["learn"] else " Background learning off.")
+             + (f" Notes evaluated while the user talks, from the words heard every {data['foresee']} s."
+                if data["foresee"] else " Prompt evaluated from the end-of-turn pause only."), "",
              "| measure | p50 ms | p95 ms | share of p50 |", "|---|---|---|---|",
              f"| **voice to voice** | **{median(v2v):.0f}** | **{pct(v2v, 95):.0f}** | |"]
     total = sum(median([r.get(s, 0.0) for r in rows]) for s in stages) or 1.0

@@ -17,6 +17,7 @@ from .affect.mood import change_since_yesterday
 from .clock import Clock
 from .compose import BRIEF_MEMORIES, TurnContext, anchored_window, compose, notes_block, prompt_prefix
 from .errors import InputError, ModelError
+from .foresight import Foresight, worth_keeping
 from .inputs import clean_message, elide_middle
 from .memory import SqlConversationStore
 from .memory.forget import Forgotten, Selection, forget_request
@@ -97,6 +98,7 @@ class Companion:
         self._replying = 0
         self._learning: asyncio.Task[None] | None = None
         self._warming: asyncio.Task[int] | None = None
+        self._foresight: dict[UserId, Foresight] = {}
 
     async def _now(self, user_id: UserId) -> datetime:
         """Now, in the user's own time zone (the prompt's clock, recall's "last Tuesday", the journal's day)."""
@@ -134,6 +136,10 @@ class Companion:
         work is dropped (cancel this, or let the next reply preempt it); if not, the turn composes the same
         prompt and finds it in the cache. Reminders, tools and forget requests are not looked at here: where
         they add to the notes, the turn evaluates from there on.
+
+        `brief` (a spoken turn) may be called on the words heard so far, while the user is still talking: the
+        first such call of an utterance keeps its clock and recalled memories (`os1.foresight`), and later calls
+        and the turn reuse them, so the notes evaluated early are still the turn's notes.
         """
         if not self.can_warm():
             return 0
@@ -153,19 +159,37 @@ class Companion:
         if profile.companion_name is None:
             return 0  # the very first turn names OS1 first
         history = anchored_window(recent, total, size)
+        ahead = self._foreseen(user_id, message, now, brief)
         limit = min(self.config.recall_limit, BRIEF_MEMORIES) if brief else self.config.recall_limit
-        memories = await self.recaller.recall(user_id, message, now=now, limit=limit,
-                                              before_id=history[0].id if history else None)
+        memories = await self._recall_or_reuse(ahead, user_id, message, now=now, limit=limit,
+                                               before_id=history[0].id if history else None)
         emotion = await reading
+        at = now
+        if ahead is not None:
+            at, emotion = ahead.at, ahead.emotion_for(emotion)
+        if brief and (ahead is not None or worth_keeping(message)):
+            # What the turn (and the next speculation) will reuse while the words heard go on the same way.
+            self._foresight[user_id] = Foresight(ahead.text if ahead else message, at, tuple(memories), emotion)
         plan = plan_turn(message, self.config.crisis_resources, reading=await risk)
         profile, instructions = self._meeting_step(profile, message)
         mood_note = await change_since_yesterday(self.store.db, user_id, valence_now=emotion.valence, now=now,
                                                  zone=now.tzinfo or UTC)
         instructions += plan.instructions()
-        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
+        ctx = TurnContext(at, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
         messages, _ = compose(ctx, message, notes=notes_block(ctx), budget_chars=self.config.budget_chars)
         prefill = self.model.prefill  # type: ignore[attr-defined]  # can_warm checked it
         return int(await prefill(messages, complete=True))
+
+    def _foreseen(self, user_id: UserId, message: str, now: datetime, brief: bool) -> Foresight | None:
+        """The foresight a spoken turn (or a speculation for it) on `message` can reuse, if any."""
+        ahead = self._foresight.get(user_id) if brief else None
+        return ahead if ahead is not None and ahead.continues(message, now) else None
+
+    async def _recall_or_reuse(self, ahead: Foresight | None, user_id: UserId, message: str, *, now: datetime,
+                               limit: int, before_id: int | None) -> list[RecalledMemory]:
+        if ahead is not None:
+            return list(ahead.memories)
+        return await self.recaller.recall(user_id, message, now=now, limit=limit, before_id=before_id)
 
     def warm_in_background(self, user_id: UserId) -> None:
         """Start `warm` as a task (replacing one in progress, whose prefix is out of date); errors are ignored."""
@@ -406,11 +430,15 @@ class Companion:
         # the message's embedding (shared with the reading) while the emotion head and the risk screen finish;
         # it only reads, so starting it before the turn's plan is known changes nothing.
         history = anchored_window(recent, total_before, size)
+        # A spoken turn whose notes were evaluated while the user was still talking reuses their clock and memories.
+        ahead = self._foreseen(user_id, message, now, brief)
+        self._foresight.pop(user_id, None)
         limit = min(self.config.recall_limit, BRIEF_MEMORIES) if brief else self.config.recall_limit
-        recalling = asyncio.ensure_future(self.recaller.recall(
-            user_id, message, now=now, limit=limit, before_id=history[0].id if history else None))
+        recalling = asyncio.ensure_future(self._recall_or_reuse(
+            ahead, user_id, message, now=now, limit=limit, before_id=history[0].id if history else None))
         try:
             emotion = await reading
+            seen_as = ahead.emotion_for(emotion) if ahead is not None else emotion  # in the notes
             plan = plan or plan_turn(message, self.config.crisis_resources, reading=await risk)
             safety = plan.reading
             yield Perceived(emotion, safety)
@@ -421,7 +449,7 @@ class Companion:
                 return await self.proactive.notice(user_id, message, now) if safety.level != "crisis" else Noticed()
 
             noticed, mood_note = await asyncio.gather(act_on_notice(), change_since_yesterday(
-                self.store.db, user_id, valence_now=emotion.valence, now=now, zone=now.tzinfo or UTC))
+                self.store.db, user_id, valence_now=seen_as.valence, now=now, zone=now.tzinfo or UTC))
             instructions += noticed.instructions
 
             # Tools (os1/tools): mail, calendar, letters; a yes or no to a pending action. No tool intent in the
@@ -441,7 +469,8 @@ class Companion:
         if context:
             instructions.append(prompts.render("client_context", context=elide_middle(context, 2000)[0]))
         instructions += plan.instructions()
-        ctx = TurnContext(now, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
+        ctx = TurnContext(ahead.at if ahead else now, profile, seen_as, memories, history, tuple(instructions), me,
+                          mood_note, brief)
         notes = notes_block(ctx)
 
         # Remember what was said before the model is called: once acknowledged, it is never lost.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from .base import Capabilities
 # llama-cpp-python builds llama_model_params inside Llama.__init__ with no hook to change
 # `use_extra_bufts`; we swap the defaults factory for the duration of one load. The lock keeps two
 # loads from racing on that module attribute.
+log = logging.getLogger("os1.models.llamacpp")
 _PARAMS_LOCK = threading.Lock()
 _DONE = object()
 
@@ -272,6 +275,7 @@ class LlamaCppModel:
         if start >= len(tokens):
             return 0
         done = 0
+        t0 = time.perf_counter()
         for i in range(start, len(tokens), self.prefill_chunk):
             if stop.is_set() or self._preempt.is_set():
                 break
@@ -280,6 +284,8 @@ class LlamaCppModel:
                 llm.n_tokens = start  # eval() drops the KV cells from here on
             llm.eval(chunk)
             done += len(chunk)
+        log.debug("prefill: %d of %d tokens cached, evaluated %d in %.0f ms%s", start, len(tokens), done,
+                  1000 * (time.perf_counter() - t0), "" if start + done >= len(tokens) else " (stopped)")
         return done
 
     async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
@@ -327,7 +333,9 @@ class LlamaCppModel:
                 saved = self.llm.save_state() if side_request and self.llm.n_tokens else None
                 if not side_request and self.reuse_cache:
                     with contextlib.suppress(Exception):  # only ever saves work
-                        self._reuse_shifted(self._prompt_tokens(messages) or [])
+                        tokens = self._prompt_tokens(messages) or []
+                        cached = self._reuse_shifted(tokens)
+                        log.debug("generate: %d of %d prompt tokens cached", cached, len(tokens))
                 try:
                     chunks = self.llm.create_chat_completion(
                         messages=[{"role": m.role, "content": m.content} for m in messages],

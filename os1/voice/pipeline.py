@@ -48,6 +48,10 @@ from .vad import FrameSplitter, TurnDetector, TurnTiming
 
 __all__ = ["SessionOptions", "VoiceSession", "is_backchannel"]
 
+
+async def _ready(transcript: Transcript) -> Transcript:
+    return transcript
+
 log = logging.getLogger("os1.voice")
 
 
@@ -67,7 +71,12 @@ class SessionOptions:
     max_turn_seconds: float = 120.0
     """A turn this long ends there (OS1_MAX_AUDIO_SECONDS): endless noise can't grow a turn forever."""
     speculate: bool = True
-    """Evaluate the turn's prompt while the end of turn is still being confirmed (dropped if the user goes on)."""
+    """Evaluate the turn's prompt while the end of turn is still being confirmed (dropped if the user goes on),
+    and while the user talks, on the words heard so far (see `foresee_every_s`)."""
+    foresee_every_s: float | None = 1.0
+    """While the user talks, transcribe the turn so far this often and evaluate its prompt (notes and the words
+    heard): the turn reuses those notes (os1/foresight.py), so only its last words are left when it comes.
+    None: only at the end-of-turn pause."""
 
 
 class VoiceSession:
@@ -90,6 +99,7 @@ class VoiceSession:
         self._burst = False
         self._ignore = False
         self._partial_at = 0.0
+        self._partial_task: asyncio.Task[None] | None = None
         self._live = False
         self.audio_time = 0.0
 
@@ -180,12 +190,15 @@ class VoiceSession:
         if d.in_speech and self._burst and d.speech_ms() >= o.barge_in_ms:
             self._burst = False
             self.interrupt()  # the user goes on talking: this becomes their turn
-        if (d.in_speech and o.partial_every_s and not self._burst and not self._ignore
-                and d.utterance_seconds - self._partial_at >= o.partial_every_s):
+        every = o.partial_every_s or (o.foresee_every_s if o.speculate else None)
+        if (d.in_speech and every and not self._burst and not self._ignore and self._spec is None
+                and d.utterance_seconds - self._partial_at >= every
+                and (self._partial_task is None or self._partial_task.done())):
             self._partial_at = d.utterance_seconds
-            self._spawn(self._partial(d.utterance()))
+            self._partial_task = self._spawn(self._partial(d.utterance()))
 
     def _end_turn(self) -> None:
+        log.debug("end of turn")
         d = self.detector
         audio, speech_ms = d.utterance(), d.speech_ms()
         vad_tail = (d.frames_seen - d.last_speech_frame) * d.frame_ms
@@ -226,8 +239,10 @@ class VoiceSession:
     async def _speculate(self, spec: asyncio.Task[Transcript]) -> None:
         try:
             transcript = await asyncio.shield(spec)  # dropping the speculation must not cancel the transcript
+            log.debug("speculative transcript: %r", transcript.text)
             if transcript.text:
-                await self.companion.speculate(self.user_id, transcript.text, brief=True)
+                n = await self.companion.speculate(self.user_id, transcript.text, brief=True)
+                log.debug("speculation done: %d tokens evaluated", n)
         except asyncio.CancelledError:
             raise
         except Exception:  # only ever a head start
@@ -241,8 +256,14 @@ class VoiceSession:
     async def _partial(self, audio: Samples) -> None:
         with contextlib.suppress(OS1Error):
             t = await self.transcriber.transcribe(AudioClip(audio, SAMPLE_RATE))
-            if t.text and self.detector.in_speech:
+            if not t.text or not self.detector.in_speech:
+                return
+            if self.options.partial_every_s:
                 self._emit(Heard(t.text, final=False))
+            if self.options.speculate and self._spec is None and not self._burst and not self._ignore:
+                # Still talking, no pause yet: evaluate the notes and the words so far (os1/foresight.py).
+                self._drop_speculation()
+                self._speculation = asyncio.ensure_future(self._speculate(asyncio.ensure_future(_ready(t))))
 
     async def _finish_previous(self) -> None:
         prev = self._reply

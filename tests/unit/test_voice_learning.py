@@ -55,7 +55,7 @@ async def test_a_voice_turn_stops_background_learning_before_its_reply(sqlite_st
 
     session = VoiceSession(companion, "u", transcriber=ScriptedTranscriber(["How are you today?"]),
                            synthesizer=ToneSynthesizer(), vad=EnergyActivity(), playback=ClockedPlayback(),
-                           options=SessionOptions())
+                           options=SessionOptions(foresee_every_s=None))  # one scripted transcript: the final one
     seen: list[VoiceEvent] = []
 
     async def mic() -> AsyncIterator[np.ndarray]:

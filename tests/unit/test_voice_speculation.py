@@ -136,3 +136,32 @@ async def test_no_speculation_when_switched_off_or_while_it_talks(companion_h: C
 
     await run(session, Sim(), script)
     assert held.speculated == []
+
+
+async def test_the_notes_are_evaluated_while_the_user_is_still_talking(companion_h: Companion, held: HeldPrefills) -> None:
+    await _named(companion_h)
+    held.gate.set()
+    # Transcripts of the words so far at 0.5 s and 1 s of the utterance, then the final one at the pause.
+    stt = ScriptedTranscriber(["I had a long", "I had a long day at", "I had a long day at work today."])
+    session, _ = make_session(companion_h, stt, foresee_every_s=0.5)
+
+    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
+        async for b in sim.feed(quiet(0.3)):
+            yield b
+        async for b in sim.feed(tone(0.6)):
+            yield b
+        await _wait_for(lambda: len(held.speculated) == 1)  # the words so far, while the user talks on
+        async for b in _say(sim, held, 0.6):
+            yield b
+        async for b in sim.until(lambda: sim.has(TurnDone)):
+            yield b
+
+    events = await run(session, Sim(), script)
+    assert [e.text for e in events if isinstance(e, Heard) and e.final] == ["I had a long day at work today."]
+    # (The one at 1 s may be dropped for the pause's before it reaches the model: the newest words win.)
+    first, *_, at_pause = held.speculated
+    assert first[-1].content.endswith("I had a long") and at_pause == held.last_prompt
+    # The turn's notes are the ones evaluated mid-utterance: only the words after them were left to evaluate.
+    notes = first[-1].content.rsplit("[End of notes]", 1)[0]
+    assert all(p[-1].content.startswith(notes) and p[:-1] == first[:-1] for p in held.speculated)
+    assert not any(isinstance(e, Heard) and not e.final for e in events)  # partial transcripts only when asked
