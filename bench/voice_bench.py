@@ -145,13 +145,18 @@ def main() -> None:
     ap.add_argument("--dry-run", action="store_true", help="print the table; write nothing (smoke run)")
     ap.add_argument("--foresee", type=float, default=SessionOptions().foresee_every_s,
                     help="seconds between looks at the words so far while the user talks (0: only at the pause)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="first run the same turns with the notes read only at the end-of-turn pause (same machine, same run)")
     ap.add_argument("--trace", action="store_true", help="log each model evaluation and voice step to stderr")
     args = ap.parse_args()
     if args.trace:
         logging.basicConfig(format="%(relativeCreated)9.0f %(name)s: %(message)s")
         for name in ("os1.models", "os1.voice", "os1.companion"):
             logging.getLogger(name).setLevel(logging.DEBUG)
+    base = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, None)) if args.baseline else None
     data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, args.foresee or None))
+    if base is not None:
+        data["baseline"] = base
     rows: list[dict[str, float]] = data["rows"]  # type: ignore[assignment]
     stages = ["vad_tail", "stt", "first_clause", "tts_first"]
     v2v = [r["v2v"] for r in rows]
@@ -171,6 +176,14 @@ def main() -> None:
     first_token = [r.get("first_token", r.get("first_clause", 0.0)) for r in rows]
     lines += ["", f"Of first_clause: the turn up to the model's first word (perceive, recall, prompt evaluation) p50 "
               f"{median(first_token):.0f} ms, p95 {pct(first_token, 95):.0f} ms; the rest is writing the first piece."]
+    if base is not None:
+        b_rows: list[dict[str, float]] = base["rows"]  # type: ignore[assignment]
+        b_v2v = [r["v2v"] for r in b_rows]
+        b_first = [r.get("first_token", r.get("first_clause", 0.0)) for r in b_rows]
+        lines += ["", "Baseline in the same run (the same turns with the notes read only from the end-of-turn pause, "
+                  f"`foresee_every_s=None`): voice to voice p50 {median(b_v2v):.0f} / p95 {pct(b_v2v, 95):.0f} ms, first "
+                  f"word p50 {median(b_first):.0f} / p95 {pct(b_first, 95):.0f} ms; with the notes read while the user "
+                  f"talks: ×{median(b_v2v) / max(median(v2v), 1):.2f} faster at p50."]
     fit, full = data["stt_fitted_ms"], data["stt_full_ms"]
     lines += ["", f"STT alone on the same utterances: fitted window p50 {median(fit):.0f} ms vs Whisper's full 30 s "  # type: ignore[arg-type]
               f"window {median(full):.0f} ms (×{median(full) / max(median(fit), 1):.1f}).",  # type: ignore[arg-type]
