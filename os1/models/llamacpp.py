@@ -84,6 +84,27 @@ def _find(haystack: list[int], needle: list[int], start: int) -> int:
         i += 1
 
 
+def reusable_stretch(cache: list[int], tokens: list[int], start: int) -> tuple[int, int]:
+    """Where in `cache` (after `start`) the longest run of `tokens[start:]` begins, and how long it is: (-1, 0) if
+    its first REUSE_PROBE tokens are nowhere.
+
+    Every occurrence of the probe is tried, not only the first: the probe is often boilerplate every user message
+    starts with (the chat template and the notes' header), so the first match can be an evicted message that
+    diverges after a few dozen tokens while the message the window now starts with comes later (issue 5: the window
+    moved and 620 of 1,925 tokens were reused; the right match held ~1,300)."""
+    probe = tokens[start:start + REUSE_PROBE]
+    best, best_len = -1, 0
+    i = _find(cache, probe, start + 1) if len(probe) == REUSE_PROBE else -1
+    while i >= 0:
+        same = _common_prefix(cache[i:], tokens[start:])
+        if same > best_len:
+            best, best_len = i, same
+        if i + same >= len(cache) or start + same >= len(tokens):
+            break  # it runs to the end of the cache or of the prompt: nothing longer to find
+        i = _find(cache, probe, i + 1)
+    return best, best_len
+
+
 def llama_memory(llm: Any) -> Any:
     """The context's memory when its positions can be shifted (standard RoPE attention), else None."""
     try:
@@ -223,17 +244,13 @@ class LlamaCppModel:
         llm = self.llm
         cache = llm._input_ids.tolist()
         start = _common_prefix(cache, tokens)
-        probe = tokens[start:start + REUSE_PROBE]
-        if not self.reuse_cache or len(probe) < REUSE_PROBE or start >= len(cache):
+        if not self.reuse_cache or len(tokens) - start < REUSE_PROBE or start >= len(cache):
             return start
         mem = llama_memory(llm)
         if mem is None:
             return start
-        found = _find(cache, probe, start + 1)
-        if found < 0:
-            return start
-        same = _common_prefix(cache[found:], tokens[start:])
-        if same < REUSE_MIN:
+        found, same = reusable_stretch(cache, tokens, start)
+        if found < 0 or same < REUSE_MIN:
             return start
         gap = found - start
         llm._ctx.kv_cache_seq_rm(0, start, found)

@@ -199,14 +199,20 @@ async def test_a_companion_warms_its_next_prompt_with_the_tiny_model(tmp_path: P
 
 
 
-async def test_a_moved_window_is_shifted_into_place_not_evaluated_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("notes", ["", "[Notes for you, not written by Theo. Do not quote them.]\nIt is evening (19:0{}).\n"
+                                       "Things from earlier conversations that may matter: none.\n[End of notes]\n\n"])
+async def test_a_moved_window_is_shifted_into_place_not_evaluated_again(tmp_path: Path, notes: str) -> None:
+    """With `notes`, user messages start alike (as OS1's do): the first evicted one at 19:04, every later one at 19:05.
+    Where the prompt leaves the cache ("5)..."), those tokens first occur in an evicted message: the stretch reused
+    must be the one the window now starts with, further on."""
     model = _tiny(tmp_path, prefill_chunk=16)
     try:
         system = Message("system", "You are a warm companion who remembers everything. " * 10)
         lines = ["I went to the lake on Sunday.", "That sounds peaceful! Was it cold?", "Freezing, but lovely.",
                  "Did you swim?", "No, I just walked along the shore with my sister.", "How is she doing?",
                  "She's well, she starts a new job in March.", "That's exciting news for her.", "It is!"]
-        history = [Message("user" if i % 2 == 0 else "assistant", t * 3) for i, t in enumerate(lines)]
+        history = [Message("user", notes.format(4 if i == 0 else 5) + t * 3) if i % 2 == 0
+                   else Message("assistant", t * 3) for i, t in enumerate(lines)]
         await complete(model, [system, *history], options=SHORT)
         moved = [system, *history[4:8]]  # the window moved on by four messages
         done = await model.prefill(moved)
