@@ -61,8 +61,9 @@ class FakeLlama:
 
     def eval(self, tokens: list[int]) -> None:
         self.entered.release()
-        if self.gate is not None:
-            self.gate.acquire()
+        # Never held forever: a test that fails while a chunk waits here must not hang the loop's shutdown.
+        if self.gate is not None and not self.gate.acquire(timeout=30):
+            raise TimeoutError("the test never opened the gate")
         self.input_ids[self.n_tokens:self.n_tokens + len(tokens)] = tokens
         self.n_tokens += len(tokens)
         self.chunks.append(len(tokens))
