@@ -73,6 +73,7 @@ sys.path.insert(0, str(ROOT))
 from os1.safety.assessment import rules_veto  # noqa: E402
 from os1.safety.screen import find_hits, screen  # noqa: E402
 from os1.safety.semantic import (  # noqa: E402
+    KNN_FULL_WORDS,
     LEVELS,
     TERM_BUCKETS,
     WEIGHTS,
@@ -247,7 +248,9 @@ class Config:
     knn_weight: float = 0.7
     """The nearest-neighbour part's share of the crisis probability (semantic.RiskHead.neighbours); 0: none.
     Fifth pass, pooled out-of-fold at precision floor 0.9 (head alone: R 0.863 / P 0.902): k 3, scale 40, weight 0.7
-    gave 0.895 / 0.912; weight 0.5 0.887 / 0.908 (k 5); 0.85 0.878; 1.0 (neighbours alone) 0.798; k 10 0.878."""
+    gave 0.895 / 0.912; weight 0.5 0.887 / 0.908 (k 5); 0.85 0.878; 1.0 (neighbours alone) 0.798; k 10 0.878.
+    Texts under semantic.KNN_FULL_WORDS words get a smaller share (short everyday texts, "last night", "I'm not sad
+    anymore", sat next to short crisis messages)."""
 
 
 _TERMS: dict[str, tuple[npt.NDArray[np.int64], F32]] = {}
@@ -495,7 +498,9 @@ def cached_probs(name: str, msgs: Sequence[Message], cfg: Config, k: int,
     that only changes the threshold choice refits nothing)."""
     # The rules' frames (vetoed) only enter the decision, not the probabilities: not part of the key.
     # The parts read (semantic.parts) are in the key: the fourth pass changed which sentences of a long message are read.
-    key = hashlib.sha256(json.dumps([name, k, cfg.__dict__, [(m.text, m.label, m.units) for m in msgs]]).encode()).hexdigest()[:16]
+    # How the head reads (the neighbours' share by length) is code, not config: its constant is in the key too.
+    key = hashlib.sha256(json.dumps([name, k, cfg.__dict__, KNN_FULL_WORDS,
+                                     [(m.text, m.label, m.units) for m in msgs]]).encode()).hexdigest()[:16]
     path = CACHE / f"probs-{name}-{key}.npy"
     if path.exists():
         return [(float(c), float(n)) for c, n in np.load(path)]

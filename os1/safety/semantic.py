@@ -74,6 +74,8 @@ message does: a "sentence" with no full stop can otherwise run to e5's 512 token
 SHORT_SENTENCE = 60
 """A candidate sentence shorter than this is read with the sentence after it ("Bought a rope. Not for camping.")."""
 
+KNN_FULL_WORDS = 10
+"""From this many words, the nearest labelled examples (RiskHead.neighbours) have their full share of the crisis reading."""
 TERM_BUCKETS = 1 << 14
 """Hashed term features (CRC-32 of the term, modulo this): collisions are rare at this size for our vocabulary."""
 _WORDS = re.compile(r"[a-z0-9']+")
@@ -277,8 +279,12 @@ class RiskHead:
         e = np.exp(z)
         out: Floats = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
         w = float(self.meta.get("knn_weight", 0.0))
-        if self.bank is not None and w > 0:
-            out[:, 2] = (1 - w) * out[:, 2] + w * self.neighbours(vectors)
+        if self.bank is not None and w > 0 and len(texts):
+            # A short text's nearest examples are short messages whatever they mean ("last night", "secret note" sat
+            # next to crisis messages): the neighbours' share grows with the text's words, in full from KNN_FULL_WORDS.
+            n_words = np.array([len(_WORDS.findall(t.lower())) for t in texts], dtype=np.float32)
+            share = np.float32(w) * np.minimum(n_words / KNN_FULL_WORDS, 1.0)
+            out[:, 2] = (1 - share) * out[:, 2] + share * self.neighbours(vectors)
         return out
 
     def neighbours(self, vectors: Floats) -> Floats:

@@ -128,12 +128,15 @@ def test_the_nearest_labelled_examples_pull_the_crisis_reading() -> None:
                     bank=np.round(examples * 127).astype(np.int8), bank_crisis=labels)
     near_crisis = examples[0] + 0.05 * examples[1]
     near_other = examples[1] + 0.05 * examples[0]
-    p = head.probabilities(np.stack([near_crisis, near_other]), ["a", "b"])
+    ten = "one two three four five six seven eight nine ten"
+    p = head.probabilities(np.stack([near_crisis, near_other, near_crisis]), [ten, ten, "two words"])
     base = plain.probabilities(np.zeros((1, 4), np.float32), ["a"])[0, 2]  # the linear part alone: a third
     assert p[0, 2] > 0.6 > base > p[1, 2]
+    # A short text's neighbours are short messages whatever they mean: they pull it less.
+    assert base < p[2, 2] < p[0, 2]
     # The bank survives the round trip through the .npz arrays, and a bank without labels is refused.
     again = RiskHead.from_arrays(head.arrays())
-    np.testing.assert_allclose(again.probabilities(np.stack([near_crisis]), ["a"]), p[:1], rtol=1e-5)
+    np.testing.assert_allclose(again.probabilities(np.stack([near_crisis]), [ten]), p[:1], rtol=1e-5)
     arrays = head.arrays()
     arrays["bank_crisis"] = arrays["bank_crisis"][:3]
     with pytest.raises(ValueError):
