@@ -57,7 +57,7 @@ async def speak(synth: object, text: str) -> np.ndarray:
 
 
 async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
-              foresee: float | None = SessionOptions().foresee_every_s) -> dict[str, object]:
+              foresee: float | None = SessionOptions().foresee_every_s, write_ahead: bool = True) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="os1-voice-bench-"))
     settings = Settings(home=home)
     settings = settings.model_copy(update={"models_dir_override": Settings().models_dir})
@@ -73,7 +73,8 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
 
     playback = ClockedPlayback()
     session = VoiceSession(rt.companion, settings.user, transcriber=stack.transcriber, synthesizer=stack.synthesizer,
-                           vad=stack.vad(), playback=playback, options=SessionOptions(foresee_every_s=foresee))
+                           vad=stack.vad(), playback=playback,
+                           options=SessionOptions(foresee_every_s=foresee, write_ahead=write_ahead))
     marks: list[dict[str, float]] = []
     seen: list[VoiceEvent] = []
 
@@ -97,8 +98,8 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
             async for b in feed(np.concatenate([np.zeros(4800, np.float32), clip[:last + 1]])):
                 yield b
             mark = {"speech_end": time.perf_counter()}
-            logging.getLogger("os1.voice").debug("speech ends (%s)", texts[len(marks) - 1])
             marks.append(mark)
+            logging.getLogger("os1.voice").debug("speech ends (%s)", texts[len(marks) - 1])
             async for b in feed(clip[last + 1:]):
                 yield b
             while sum(isinstance(e, TurnDone) for e in seen) <= done_before:
@@ -131,9 +132,11 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
             start = time.perf_counter()
             await t.transcribe(AudioClip(clip, 16_000))
             out.append(1000 * (time.perf_counter() - start))
+    anticipations = dict(getattr(rt.model, "anticipations", {}))
     await rt.aclose()
     return {"rows": rows, "stt_fitted_ms": fitted_ms, "stt_full_ms": full_ms, "model": rt.model.model_id,
-            "voice": stack.synthesizer.voice.id, "full_replies": full_replies, "learn": learn, "foresee": foresee}
+            "voice": stack.synthesizer.voice.id, "full_replies": full_replies, "learn": learn, "foresee": foresee,
+            "write_ahead": write_ahead, "anticipations": anticipations}
 
 
 def main() -> None:
@@ -146,15 +149,17 @@ def main() -> None:
     ap.add_argument("--foresee", type=float, default=SessionOptions().foresee_every_s,
                     help="seconds between looks at the words so far while the user talks (0: only at the pause)")
     ap.add_argument("--baseline", action="store_true",
-                    help="first run the same turns with the notes read only at the end-of-turn pause (same machine, same run)")
+                    help="first run the same turns without writing the reply during the end-of-turn pause (same machine, same run)")
+    ap.add_argument("--no-write-ahead", action="store_true", help="don't write the reply during the end-of-turn pause")
     ap.add_argument("--trace", action="store_true", help="log each model evaluation and voice step to stderr")
     args = ap.parse_args()
     if args.trace:
         logging.basicConfig(format="%(relativeCreated)9.0f %(name)s: %(message)s")
         for name in ("os1.models", "os1.voice", "os1.companion"):
             logging.getLogger(name).setLevel(logging.DEBUG)
-    base = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, None)) if args.baseline else None
-    data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, args.foresee or None))
+    foresee = args.foresee or None
+    base = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, foresee, False)) if args.baseline else None
+    data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, foresee, not args.no_write_ahead))
     if base is not None:
         data["baseline"] = base
     rows: list[dict[str, float]] = data["rows"]  # type: ignore[assignment]
@@ -166,7 +171,10 @@ def main() -> None:
                 "Each reply cut off by the listener after its first audio (as a barge-in) to keep the run short.")
              + (" Background learning on between turns." if data["learn"] else " Background learning off.")
              + (f" Notes evaluated while the user talks, from the words heard every {data['foresee']} s."
-                if data["foresee"] else " Prompt evaluated from the end-of-turn pause only."), "",
+                if data["foresee"] else " Prompt evaluated from the end-of-turn pause only.")
+             + (" Reply written during the end-of-turn pause and taken over by the turn in "
+                f"{data['anticipations'].get('taken', 0)} of {data['anticipations'].get('started', 0)} pauses."  # type: ignore[attr-defined]
+                if data["write_ahead"] else " Reply written only once the turn is confirmed."), "",
              "| measure | p50 ms | p95 ms | share of p50 |", "|---|---|---|---|",
              f"| **voice to voice** | **{median(v2v):.0f}** | **{pct(v2v, 95):.0f}** | |"]
     total = sum(median([r.get(s, 0.0) for r in rows]) for s in stages) or 1.0
@@ -180,10 +188,10 @@ def main() -> None:
         b_rows: list[dict[str, float]] = base["rows"]  # type: ignore[assignment]
         b_v2v = [r["v2v"] for r in b_rows]
         b_first = [r.get("first_token", r.get("first_clause", 0.0)) for r in b_rows]
-        lines += ["", "Baseline in the same run (the same turns with the notes read only from the end-of-turn pause, "
-                  f"`foresee_every_s=None`): voice to voice p50 {median(b_v2v):.0f} / p95 {pct(b_v2v, 95):.0f} ms, first "
-                  f"word p50 {median(b_first):.0f} / p95 {pct(b_first, 95):.0f} ms; with the notes read while the user "
-                  f"talks: ×{median(b_v2v) / max(median(v2v), 1):.2f} faster at p50."]
+        lines += ["", "Baseline in the same run (the same turns, the reply written only once the turn is confirmed, "
+                  f"`write_ahead=False`): voice to voice p50 {median(b_v2v):.0f} / p95 {pct(b_v2v, 95):.0f} ms, first "
+                  f"word p50 {median(b_first):.0f} / p95 {pct(b_first, 95):.0f} ms; writing during the pause: "
+                  f"×{median(b_v2v) / max(median(v2v), 1):.2f} faster at p50."]
     fit, full = data["stt_fitted_ms"], data["stt_full_ms"]
     lines += ["", f"STT alone on the same utterances: fitted window p50 {median(fit):.0f} ms vs Whisper's full 30 s "  # type: ignore[arg-type]
               f"window {median(full):.0f} ms (×{median(full) / max(median(fit), 1):.1f}).",  # type: ignore[arg-type]

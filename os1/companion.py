@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -15,7 +15,7 @@ from . import prompts
 from .affect import read_emotion
 from .affect.mood import change_since_yesterday
 from .clock import Clock
-from .compose import BRIEF_MEMORIES, TurnContext, anchored_window, compose, notes_block, prompt_prefix
+from .compose import BRIEF_MEMORIES, TurnContext, anchored_window, compose, notes_block, notes_opening, prompt_prefix
 from .errors import InputError, ModelError
 from .foresight import Foresight, worth_keeping
 from .inputs import clean_message, elide_middle
@@ -125,9 +125,12 @@ class Companion:
             self.store.recent(user_id, size + size // 2, live_only=True), self.self_store.get(user_id, at=now))
         ctx = TurnContext(now, profile, None, (), anchored_window(recent, total, size), (), me)
         prefill = self.model.prefill  # type: ignore[attr-defined]  # can_warm checked it
-        return int(await prefill(prompt_prefix(ctx, budget_chars=self.config.budget_chars)))
+        # The notes' header and clock too: the next message starts with them (when it comes in this same minute).
+        opening = notes_opening(ctx) if profile.companion_name is not None else ""
+        return int(await prefill(prompt_prefix(ctx, budget_chars=self.config.budget_chars), user_start=opening))
 
-    async def speculate(self, user_id: UserId, text: str, *, brief: bool = False) -> int:
+    async def speculate(self, user_id: UserId, text: str, *, brief: bool = False, write: bool = False,
+                        on_piece: Callable[[str], None] | None = None) -> int:
         """Evaluate the whole prompt a turn with `text` would get, without taking the turn (nothing is stored
         or acted on); returns the tokens evaluated.
 
@@ -140,6 +143,11 @@ class Companion:
         `brief` (a spoken turn) may be called on the words heard so far, while the user is still talking: the
         first such call of an utterance keeps its clock and recalled memories (`os1.foresight`), and later calls
         and the turn reuse them, so the notes evaluated early are still the turn's notes.
+
+        `write`: the words are final (the end-of-turn pause): where the model can (`anticipate`), the reply is
+        written too, and the turn that follows takes it over when it composes the same prompt. Then this waits
+        until the turn takes it, or until cancelled (the user went on), and returns the pieces written; `on_piece`
+        sees them as they are written.
         """
         if not self.can_warm():
             return 0
@@ -167,7 +175,7 @@ class Companion:
         at = now
         if ahead is not None:
             at, emotion = ahead.at, ahead.emotion_for(emotion)
-        if brief and (ahead is not None or worth_keeping(message)):
+        if brief and (ahead is not None or worth_keeping(message) or write):
             # What the turn (and the next speculation) will reuse while the words heard go on the same way.
             self._foresight[user_id] = Foresight(ahead.text if ahead else message, at, tuple(memories), emotion)
         plan = plan_turn(message, self.config.crisis_resources, reading=await risk)
@@ -177,6 +185,9 @@ class Companion:
         instructions += plan.instructions()
         ctx = TurnContext(at, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
         messages, _ = compose(ctx, message, notes=notes_block(ctx), budget_chars=self.config.budget_chars)
+        anticipate = getattr(self.model, "anticipate", None) if write else None
+        if callable(anticipate):
+            return int(await anticipate(messages, options=self.config.options, on_piece=on_piece))
         prefill = self.model.prefill  # type: ignore[attr-defined]  # can_warm checked it
         return int(await prefill(messages, complete=True))
 

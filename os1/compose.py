@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import prompts
@@ -115,6 +115,13 @@ def notes_block(ctx: TurnContext) -> str:
     )
     # Drop the blank lines left by empty parts.
     return "\n".join(line for line in block.splitlines() if line.strip())
+
+
+def notes_opening(ctx: TurnContext) -> str:
+    """How the next turn's notes start whatever its words: the header and the clock (memories, how they seem and
+    the turn's instructions follow and depend on the words). `Companion.warm` evaluates it ahead of the turn."""
+    bare = replace(ctx, emotion=None, memories=(), instructions=(), mood_note=None)
+    return "\n".join(notes_block(bare).splitlines()[:2]) + "\n"
 
 
 def with_notes(notes: str | None, text: str) -> str:

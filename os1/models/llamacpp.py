@@ -7,7 +7,8 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,9 @@ class LlamaCppModel:
         self._preempt = threading.Event()
         self._waiting = 0
         self._prefilling: asyncio.Future[int] | None = None
+        self._anticipated: _Anticipated | None = None
+        self.anticipations = {"started": 0, "taken": 0, "dropped": 0}
+        """Replies written before they were asked for (`anticipate`), and what became of them."""
 
     def _load_sync(self) -> Any:
         try:
@@ -182,6 +186,11 @@ class LlamaCppModel:
                 self.llm = await asyncio.to_thread(self._load_sync)
 
     async def close(self) -> None:
+        ahead, self._anticipated = self._anticipated, None
+        if ahead is not None:
+            ahead.writing.stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(ahead.writing.worker)
         job = self._prefilling
         if job is not None and not job.done():
             self._preempt.set()  # the prefill thread must not touch the context while it is freed
@@ -213,20 +222,24 @@ class LlamaCppModel:
             return None
         return None
 
-    def prefix_tokens(self, messages: Sequence[Message], *, complete: bool = False) -> list[int]:
+    def prefix_tokens(self, messages: Sequence[Message], *, complete: bool = False, user_start: str = "") -> list[int]:
         """The tokens a future prompt is sure to start with.
 
         complete: `messages` is the whole prompt (as `stream` will get it). Otherwise they are its beginning and
-        a user message follows: the part shared by two different such messages is what is known now.
+        a user message follows (starting with `user_start`, when that is known): the part shared by two different
+        such messages is what is known now.
         """
         if complete:
             return self._prompt_tokens(messages) or []
-        a = self._prompt_tokens([*messages, Message("user", "A")])
-        b = self._prompt_tokens([*messages, Message("user", "[b")])
+        a = self._prompt_tokens([*messages, Message("user", user_start + "A")])
+        b = self._prompt_tokens([*messages, Message("user", user_start + "[b")])
         if not a or not b:
             return []
         # Leave out the last two shared tokens: how the user's text starts can change how they tokenize.
         return a[:max(0, _common_prefix(a, b) - 2)]
+
+    def _text(self, tokens: list[int]) -> str:
+        return bytes(self.llm.detokenize(tokens, special=True)).decode("utf-8", "replace")
 
     def cached_tokens(self) -> int:
         """How many tokens the KV cache holds (0 before the first call)."""
@@ -284,7 +297,7 @@ class LlamaCppModel:
             if not self._waiting:
                 self._preempt.clear()
 
-    def _prefill_sync(self, tokens: list[int], stop: threading.Event) -> int:
+    def _prefill_sync(self, tokens: list[int], stop: threading.Event, gives_way: threading.Event | None = None) -> int:
         llm = self.llm
         limit = self.n_ctx - 1
         tokens = tokens[:limit]
@@ -294,7 +307,7 @@ class LlamaCppModel:
         done = 0
         t0 = time.perf_counter()
         for i in range(start, len(tokens), self.prefill_chunk):
-            if stop.is_set() or self._preempt.is_set():
+            if stop.is_set() or (self._preempt.is_set() and (gives_way is None or gives_way.is_set())):
                 break
             chunk = tokens[i:i + self.prefill_chunk]
             if not done:
@@ -305,7 +318,7 @@ class LlamaCppModel:
                   1000 * (time.perf_counter() - t0), "" if start + done >= len(tokens) else " (stopped)")
         return done
 
-    async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False, user_start: str = "") -> int:
         """Evaluate the start of a future prompt now; returns how many tokens that took (0: already cached).
 
         Stops after the current chunk when a generation is asked for or when cancelled; what was evaluated
@@ -317,7 +330,7 @@ class LlamaCppModel:
         async with self._gen_lock:
             if self._waiting:
                 return 0
-            tokens = await asyncio.to_thread(self.prefix_tokens, messages, complete=complete)
+            tokens = await asyncio.to_thread(self.prefix_tokens, messages, complete=complete, user_start=user_start)
             if not tokens:
                 return 0
             stop = threading.Event()
@@ -331,60 +344,205 @@ class LlamaCppModel:
                 raise
 
     # Generating ---------------------------------------------------------------------------------------
-    async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
-        await self.load()
-        await self._take_turn()
-        try:
-            loop = asyncio.get_running_loop()
-            queue: asyncio.Queue[object] = asyncio.Queue()
-            stop = threading.Event()
+    def _write(self, messages: Sequence[Message], options: GenOptions, *,
+               gives_way: threading.Event | None = None, on_piece: Callable[[str], None] | None = None) -> _Writing:
+        """Start writing the reply in a worker thread.
 
-            side_request = options.json_schema is not None
-            kwargs: dict[str, Any] = {}
-            if side_request:
-                kwargs["response_format"] = {"type": "json_object", "schema": dict(options.json_schema or {})}
+        gives_way: while set, the writing stops when anything else asks for the model (an anticipated reply
+        nobody has taken yet); it also evaluates the prompt in small chunks first, so it yields within one."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+        writing: _Writing
 
-            def produce() -> None:
-                # A structured side request (fact extraction, reflection) must not evict the chat
-                # prefix from the KV cache: save the state and put it back afterwards.
-                saved = self.llm.save_state() if side_request and self.llm.n_tokens else None
+        def put(piece: str) -> None:
+            queue.put_nowait(piece)
+            writing.pieces += 1
+            if writing.on_piece is not None:
+                writing.on_piece(piece)
+
+        side_request = options.json_schema is not None
+        kwargs: dict[str, Any] = {}
+        if side_request:
+            kwargs["response_format"] = {"type": "json_object", "schema": dict(options.json_schema or {})}
+
+        def halted() -> bool:
+            return stop.is_set() or (gives_way is not None and gives_way.is_set() and self._preempt.is_set())
+
+        def produce() -> bool:
+            finished = False
+            # A structured side request (fact extraction, reflection) must not evict the chat
+            # prefix from the KV cache: save the state and put it back afterwards.
+            saved = self.llm.save_state() if side_request and self.llm.n_tokens else None
+            try:
                 if not side_request and self.reuse_cache:
                     with contextlib.suppress(Exception):  # only ever saves work
                         tokens = self._prompt_tokens(messages) or []
                         cached = self._reuse_shifted(tokens)
                         log.debug("generate: %d of %d prompt tokens cached", cached, len(tokens))
-                try:
-                    chunks = self.llm.create_chat_completion(
-                        messages=[{"role": m.role, "content": m.content} for m in messages],
-                        max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
-                        stop=list(options.stop) or None, stream=True, **kwargs,
-                    )
-                    for chunk in chunks:
-                        if stop.is_set():
-                            chunks.close()
-                            break
-                        piece = chunk["choices"][0]["delta"].get("content")
-                        if piece:
-                            loop.call_soon_threadsafe(queue.put_nowait, piece)
-                except Exception as e:  # mapped at this edge: llama.cpp raises plain exceptions
-                    loop.call_soon_threadsafe(queue.put_nowait, ModelError(f"llama.cpp failed: {e}"))
-                finally:
-                    if saved is not None:
-                        self.llm.load_state(saved)
-                    loop.call_soon_threadsafe(queue.put_nowait, _DONE)
-
-            worker = asyncio.ensure_future(asyncio.to_thread(produce))
-            try:
-                while True:
-                    item = await queue.get()
-                    if item is _DONE:
+                        if log.isEnabledFor(logging.DEBUG) and cached < len(tokens):
+                            log.debug("  the cache went on %r; the prompt goes on %r", self._text(
+                                self.llm._input_ids.tolist()[cached:cached + 24]), self._text(tokens[cached:cached + 24]))
+                        if gives_way is not None and cached < len(tokens):
+                            self._prefill_sync(tokens, stop, gives_way)
+                if halted():
+                    return False
+                chunks = self.llm.create_chat_completion(
+                    messages=[{"role": m.role, "content": m.content} for m in messages],
+                    max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
+                    stop=list(options.stop) or None, stream=True, **kwargs,
+                )
+                for chunk in chunks:
+                    if halted():
+                        chunks.close()
                         break
-                    if isinstance(item, BaseException):
-                        raise item
-                    yield str(item)
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        loop.call_soon_threadsafe(put, piece)
+                else:
+                    finished = True
+            except Exception as e:  # mapped at this edge: llama.cpp raises plain exceptions
+                loop.call_soon_threadsafe(queue.put_nowait, ModelError(f"llama.cpp failed: {e}"))
             finally:
-                # Stop the worker at the next token and wait, so the next call never races it.
-                stop.set()
-                await asyncio.shield(worker)
+                if saved is not None:
+                    self.llm.load_state(saved)
+                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+            return finished
+
+        writing = _Writing(queue, stop, asyncio.ensure_future(asyncio.to_thread(produce)), on_piece=on_piece)
+        return writing
+
+    @staticmethod
+    async def _pieces(writing: _Writing) -> AsyncIterator[str]:
+        try:
+            while True:
+                item = await writing.queue.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield str(item)
+        finally:
+            # Stop the worker at the next token and wait, so the next call never races it.
+            writing.stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(writing.worker)
+
+    async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
+        await self.load()
+        ahead = self._take_anticipated(messages, options)
+        if ahead is not None:
+            async for piece in self._carry_on(ahead):
+                yield piece
+            return
+        await self._take_turn()
+        try:
+            async for piece in self._pieces(self._write(messages, options)):
+                yield piece
         finally:
             self._gen_lock.release()
+
+    # Writing a reply before it is asked for -------------------------------------------------------------
+    async def anticipate(self, messages: Sequence[Message], *, options: GenOptions,
+                         on_piece: Callable[[str], None] | None = None) -> int:
+        """Start writing the reply to `messages` before anyone asks for it; returns how many pieces were already
+        written when a `stream` of the same messages and options took it over (0: it was dropped).
+
+        For speech: while the end-of-turn detector waits out the last silence (~0.4 s), the words are known and
+        the turn's prompt with them, so its reply can already be written. The turn's `stream` then gets what was
+        written at once and the rest as it comes: the same sample of the same distribution, only earlier.
+        Until then it gives way to anything else that asks for the model (stopped at the next token or prompt
+        chunk, and dropped), and it is dropped when this call is cancelled (the user went on talking). Waits
+        until taken over or cancelled; a reply written to the end stays on offer without holding the model.
+        `on_piece` sees each piece written before the turn takes it over (the voice rehearses the first clause).
+        """
+        if options.json_schema is not None:
+            return 0
+        await self.load()
+        if self._waiting:
+            return 0  # a turn is waiting: never delay it
+        await self._gen_lock.acquire()
+        if self._waiting:
+            self._gen_lock.release()
+            return 0
+        gives_way = threading.Event()
+        gives_way.set()
+        writing = self._write(messages, options, gives_way=gives_way, on_piece=on_piece)
+        worker = writing.worker
+        ahead = _Anticipated(list(messages), options, writing, gives_way)
+        self._anticipated = ahead
+        self.anticipations["started"] += 1
+        taken: asyncio.Future[Any] = asyncio.ensure_future(ahead.taken.wait())
+        try:
+            await asyncio.wait([worker, taken], return_when=asyncio.FIRST_COMPLETED)
+            if not ahead.taken.is_set():
+                ahead.holds_lock = False
+                self._gen_lock.release()
+                if worker.exception() is not None or not worker.result():
+                    return 0  # it gave way part-written: dropped below
+                await ahead.taken.wait()  # written to the end: on offer until taken or cancelled
+            return ahead.head_start
+        finally:
+            taken.cancel()
+            if not ahead.taken.is_set():
+                if self._anticipated is ahead:
+                    self._anticipated = None
+                self.anticipations["dropped"] += 1
+                writing.stop.set()
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(worker)
+                if ahead.holds_lock:
+                    ahead.holds_lock = False
+                    self._gen_lock.release()
+
+    def _take_anticipated(self, messages: Sequence[Message], options: GenOptions) -> _Anticipated | None:
+        ahead = self._anticipated
+        if ahead is None or ahead.writing.stop.is_set() or ahead.options != options or ahead.messages != list(messages):
+            return None
+        w = ahead.writing.worker
+        if w.done() and (w.cancelled() or w.exception() is not None or not w.result()):
+            return None  # it gave way part-written
+        self._anticipated = None
+        ahead.gives_way.clear()  # from now on it is the turn's reply: it gives way to nobody
+        ahead.writing.on_piece = None
+        ahead.taken.set()
+        self.anticipations["taken"] += 1
+        ahead.head_start = ahead.writing.pieces
+        log.debug("generate: the anticipated reply is taken over (%d pieces written)", ahead.head_start)
+        return ahead
+
+    async def _carry_on(self, ahead: _Anticipated) -> AsyncIterator[str]:
+        try:
+            async for piece in self._pieces(ahead.writing):
+                yield piece
+        finally:
+            if ahead.holds_lock:
+                ahead.holds_lock = False
+                self._gen_lock.release()
+
+
+@dataclass(eq=False)
+class _Anticipated:
+    """A reply being written (or written) before it was asked for (`LlamaCppModel.anticipate`)."""
+
+    messages: list[Message]
+    options: GenOptions
+    writing: _Writing
+    gives_way: threading.Event
+    taken: asyncio.Event = field(default_factory=asyncio.Event)
+    holds_lock: bool = True
+    """Its writing holds the model's lock; whoever ends up owning the writing releases it."""
+    head_start: int = 0
+    """Pieces already written when the turn took it over."""
+
+
+@dataclass(eq=False)
+class _Writing:
+    """A reply being written in a worker thread: its pieces arrive on `queue`, then _DONE; `worker` says whether
+    it was written to the end (the model's own stop or max_tokens) rather than stopped."""
+
+    queue: asyncio.Queue[object]
+    stop: threading.Event
+    worker: asyncio.Future[bool]
+    pieces: int = 0
+    on_piece: Callable[[str], None] | None = None

@@ -5,10 +5,13 @@ typed events (`os1.voice.events`) come out, and reply audio goes to a `Playback`
 is an ordinary `Companion.reply` turn: memory, emotion and safety apply, and the transcript is stored.
 
 Latency: the final transcript is started speculatively at the first silent frame after speech, so
-it runs while the detector waits out the hangover, and as soon as it is there the model starts
-evaluating the prompt that turn would get (`Companion.speculate`: nothing stored, dropped if the user
-goes on). The reply streams from the model into a clause chunker, and the first clause is synthesized
-and played while the rest is generated (reply.py).
+it runs while the detector waits out the hangover, and as soon as it is there the model starts on the
+prompt that turn would get and writes its reply (`Companion.speculate(write=True)`: nothing stored,
+thrown away if the user goes on); the turn, once confirmed, composes the same prompt and takes over
+what was written (`LlamaCppModel.anticipate`). While the user talks, the words so far are transcribed
+every `foresee_every_s` and the turn's notes evaluated (os1/foresight.py). The reply streams into a
+clause chunker, and the first clause is synthesized and played while the rest is generated (reply.py);
+when the reply was written during the pause, its first clause was synthesized then too (rehearsal.py).
 
 Barge-in: speech that starts while OS1 talks and lasts `barge_in_ms` stops playback at once; a
 shorter burst is transcribed first, and a backchannel ("mm-hm", "yeah") is let through. When OS1 is
@@ -43,6 +46,7 @@ from .events import (
     VoiceProblem,
 )
 from .playback import Playback
+from .rehearsal import Rehearsal
 from .reply import SpokenReply, speak, store_heard
 from .vad import FrameSplitter, TurnDetector, TurnTiming
 
@@ -77,6 +81,9 @@ class SessionOptions:
     """While the user talks, transcribe the turn so far this often and evaluate its prompt (notes and the words
     heard): the turn reuses those notes (os1/foresight.py), so only its last words are left when it comes.
     None: only at the end-of-turn pause."""
+    write_ahead: bool = True
+    """At the end-of-turn pause, write the reply too, not only evaluate its prompt (`LlamaCppModel.anticipate`): the
+    turn takes over what was written while the pause was waited out. Off: the turn starts writing when it comes."""
 
 
 class VoiceSession:
@@ -86,7 +93,9 @@ class VoiceSession:
                  vad: VoiceActivity, playback: Playback, options: SessionOptions | None = None,
                  session_id: str | None = None, now: Callable[[], float] = time.perf_counter) -> None:
         self.companion, self.user_id = companion, user_id
-        self.transcriber, self.synthesizer, self.vad, self.playback = transcriber, synthesizer, vad, playback
+        self.transcriber, self.vad, self.playback = transcriber, vad, playback
+        self.synthesizer = Rehearsal(synthesizer)
+        """Speaks the first clause of a reply written during the pause ahead of time (rehearsal.py)."""
         self.options = options or SessionOptions()
         self.session_id = session_id or f"voice-{uuid.uuid4().hex[:12]}"
         self.now = now
@@ -100,6 +109,7 @@ class VoiceSession:
         self._ignore = False
         self._partial_at = 0.0
         self._partial_task: asyncio.Task[None] | None = None
+        self._foreseen_text = ""
         self._live = False
         self.audio_time = 0.0
 
@@ -170,14 +180,14 @@ class VoiceSession:
         if signal == "start":
             talking = self.speaking()
             self._burst, self._ignore = talking and o.barge_in, talking and not o.barge_in
-            self._spec, self._partial_at = None, 0.0
+            self._spec, self._partial_at, self._foreseen_text = None, 0.0, ""
             self._drop_speculation()
             self._emit(SpeechStarted(self.audio_time - d.speech_ms() / 1000, while_speaking=talking))
         elif signal == "pause" and not self._ignore and d.speech_ms() >= o.min_turn_speech_ms:
             self._spec = asyncio.ensure_future(self.transcriber.transcribe(AudioClip(d.utterance(), SAMPLE_RATE)))
             if o.speculate and not self._burst:
                 self._drop_speculation()
-                self._speculation = asyncio.ensure_future(self._speculate(self._spec))
+                self._speculation = asyncio.ensure_future(self._speculate(self._spec, write=o.write_ahead))
         elif signal == "resume":
             self._spec = None
             self._drop_speculation()  # they went on: that prompt is not the one
@@ -236,13 +246,15 @@ class VoiceSession:
         timings = {"vad_tail": vad_tail, "stt": 1000 * (t_heard - t_end)}
         await self._speak_reply(transcript.text, timings, t_end - vad_tail / 1000)
 
-    async def _speculate(self, spec: asyncio.Task[Transcript]) -> None:
+    async def _speculate(self, spec: asyncio.Future[Transcript], *, write: bool = False) -> None:
         try:
             transcript = await asyncio.shield(spec)  # dropping the speculation must not cancel the transcript
             log.debug("speculative transcript: %r", transcript.text)
             if transcript.text:
-                n = await self.companion.speculate(self.user_id, transcript.text, brief=True)
-                log.debug("speculation done: %d tokens evaluated", n)
+                n = await self.companion.speculate(self.user_id, transcript.text, brief=True, write=write,
+                                                   on_piece=self.synthesizer.listen() if write else None)
+                log.debug("speculation done: %d %s", n, "pieces written ahead, taken by the turn" if write
+                          else "tokens evaluated")
         except asyncio.CancelledError:
             raise
         except Exception:  # only ever a head start
@@ -251,6 +263,7 @@ class VoiceSession:
     def _drop_speculation(self) -> None:
         if self._speculation is not None and not self._speculation.done():
             self._speculation.cancel()  # the model stops within one small chunk
+            self.synthesizer.drop()
         self._speculation = None
 
     async def _partial(self, audio: Samples) -> None:
@@ -260,8 +273,11 @@ class VoiceSession:
                 return
             if self.options.partial_every_s:
                 self._emit(Heard(t.text, final=False))
-            if self.options.speculate and self._spec is None and not self._burst and not self._ignore:
-                # Still talking, no pause yet: evaluate the notes and the words so far (os1/foresight.py).
+            if (self.options.speculate and self._spec is None and not self._burst and not self._ignore
+                    and t.text != self._foreseen_text):
+                # Still talking, no pause yet: evaluate the notes and the words so far (os1/foresight.py). (The same
+                # words heard again would only restart the same work.)
+                self._foreseen_text = t.text
                 self._drop_speculation()
                 self._speculation = asyncio.ensure_future(self._speculate(asyncio.ensure_future(_ready(t))))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -177,6 +178,45 @@ async def test_a_prefilled_start_leaves_only_the_new_message_to_evaluate(tmp_pat
         # The reply evaluated its own message (and the two tokens of margin), not the prefix again.
         evaluated = _prompt_tokens_evaluated(model) - before
         assert evaluated < len(full) / 2 and cached > len(full) * 3 / 4
+    finally:
+        await model.close()
+
+
+async def test_the_known_start_of_the_next_message_is_evaluated_too(tmp_path: Path) -> None:
+    model = _tiny(tmp_path, prefill_chunk=16)
+    try:
+        start = [Message("system", "You are a warm companion. " * 10), Message("user", "hi"), Message("assistant", "Hello!")]
+        opening = "[Notes for you, not written by Theo. Do not quote them.]\nIt is evening (19:05).\n"
+        await model.prefill(start)
+        without = model.cached_tokens()
+        await model.prefill(start, user_start=opening)
+        assert model.cached_tokens() > without + 10  # the notes' header and clock are in the cache too
+        nxt = [*start, Message("user", opening + "[End of notes]\n\nIt was long, but good.")]
+        full = model.prefix_tokens(nxt, complete=True)
+        assert full[: model.cached_tokens()] == model.llm._input_ids.tolist()
+    finally:
+        await model.close()
+
+
+async def test_a_reply_written_ahead_is_the_reply_the_turn_gets(tmp_path: Path) -> None:
+    """Greedy decoding: the reply written before it was asked for is exactly the one written on request."""
+    model = _tiny(tmp_path, prefill_chunk=16)
+    try:
+        prompt = [Message("system", "You are a warm companion."), Message("user", "I had a long day at work today.")]
+        fresh = await complete(model, prompt, options=SHORT)
+        await complete(model, [Message("user", "Something else entirely, to change the cache.")], options=SHORT)
+        ahead = asyncio.create_task(model.anticipate(prompt, options=SHORT))
+        while model._anticipated is None or model._gen_lock.locked():  # written to the end, on offer
+            await asyncio.sleep(0.01)
+        before = _prompt_tokens_evaluated(model)
+        assert await complete(model, prompt, options=SHORT) == fresh
+        assert _prompt_tokens_evaluated(model) == before  # nothing evaluated on request: it was all done
+        assert await ahead > 0 and model.anticipations["taken"] == 1
+        # A different prompt stops one still being written and gets its own reply.
+        ahead = asyncio.create_task(model.anticipate(prompt, options=replace(SHORT, max_tokens=200)))
+        await asyncio.sleep(0.05)
+        other = await complete(model, [*prompt[:1], Message("user", "Say hello.")], options=SHORT)
+        assert other.strip() and await ahead == 0 and model.anticipations["dropped"] == 1
     finally:
         await model.close()
 

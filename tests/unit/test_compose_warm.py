@@ -24,9 +24,11 @@ class PrefillingModel(ScriptedModel):
     def __init__(self) -> None:
         super().__init__(default="Tell me more about that, I'm listening. " * 3)
         self.prefills: list[list[Message]] = []
+        self.user_starts: list[str] = []
 
-    async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False, user_start: str = "") -> int:
         self.prefills.append(list(messages))
+        self.user_starts.append(user_start)
         return sum(len(m.content) for m in messages)
 
 
@@ -60,6 +62,24 @@ async def test_each_prompt_starts_with_what_was_prefilled_after_the_last_reply(
         clock.advance(timedelta(minutes=1))
     starts = {p[1].content for p in prefilling.prefills[4:]}
     assert 1 < len(starts) < 10  # the start moved, but not every turn
+
+
+async def test_the_next_notes_header_and_clock_are_evaluated_with_the_history(
+        sqlite_store: SqlConversationStore, prefilling: PrefillingModel, clock: FakeClock) -> None:
+    companion = _companion(sqlite_store, prefilling, clock)
+    await companion.rename("u", "Samantha")
+    await collect(companion.reply("u", "I had a long day at work today."))
+    await _settle(companion)
+    opening = prefilling.user_starts[-1]
+    assert opening.startswith("[Notes for you") and "It is " in opening and opening.endswith(").\n")
+    await collect(companion.reply("u", "My boss asked me to redo a whole project."))
+    assert prefilling.last_prompt[-1].content.startswith(opening)  # the same minute: the same start
+    await _settle(companion)
+    warmed = prefilling.user_starts[-1]
+    clock.advance(timedelta(minutes=3))
+    await collect(companion.reply("u", "Also, my sister called me tonight, which was nice."))
+    assert not prefilling.last_prompt[-1].content.startswith(warmed)  # the clock moved on: only the header is shared
+    assert prefilling.last_prompt[-1].content.startswith(warmed.splitlines()[0])
 
 
 async def test_a_model_without_a_prefix_cache_is_never_asked(sqlite_store: SqlConversationStore, model: ScriptedModel,

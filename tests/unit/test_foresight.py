@@ -42,7 +42,7 @@ class CountingModel(PrefillingModel):
         super().__init__()
         self.complete: list[list[Message]] = []
 
-    async def prefill(self, messages: Any, *, complete: bool = False) -> int:
+    async def prefill(self, messages: Any, *, complete: bool = False, user_start: str = "") -> int:
         if complete:
             self.complete.append(list(messages))
         return await super().prefill(messages, complete=complete)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,12 +12,14 @@ import pytest
 from os1 import Companion, CompanionConfig, FakeClock
 from os1.affect import read_emotion
 from os1.memory import SqlConversationStore
+from os1.models.llamacpp import LlamaCppModel
 from os1.safety import assess
 from os1.types import Message
 from os1.voice.events import Heard, TurnDone
 from os1.voice.testing import ScriptedTranscriber, quiet, tone
 
 from .test_compose_warm import PrefillingModel
+from .test_llamacpp_anticipate import WORDS, WritingLlama
 from .test_voice_pipeline import Sim, make_session, run
 
 
@@ -29,7 +32,7 @@ class HeldPrefills(PrefillingModel):
         self.speculated: list[list[Message]] = []
         self.cancelled: list[list[Message]] = []
 
-    async def prefill(self, messages: Sequence[Message], *, complete: bool = False) -> int:
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False, user_start: str = "") -> int:
         if not complete:
             return await super().prefill(messages)
         self.speculated.append(list(messages))
@@ -165,3 +168,76 @@ async def test_the_notes_are_evaluated_while_the_user_is_still_talking(companion
     notes = first[-1].content.rsplit("[End of notes]", 1)[0]
     assert all(p[-1].content.startswith(notes) and p[:-1] == first[:-1] for p in held.speculated)
     assert not any(isinstance(e, Heard) and not e.final for e in events)  # partial transcripts only when asked
+
+
+# Writing the reply during the pause (LlamaCppModel.anticipate) --------------------------------------------
+
+
+@pytest.fixture
+def writer() -> tuple[LlamaCppModel, WritingLlama]:
+    model = LlamaCppModel(Path("fake.gguf"), model_id="fake", n_ctx=8192, prefill_chunk=64)
+    fake = WritingLlama()
+    model.llm = fake
+    return model, fake
+
+
+def _written_ahead(model: LlamaCppModel) -> bool:
+    ahead = model._anticipated
+    return ahead is not None and ahead.writing.worker.done()
+
+
+async def test_the_reply_is_written_during_the_pause_and_the_turn_takes_it_over(
+        sqlite_store: SqlConversationStore, clock: FakeClock, writer: tuple[LlamaCppModel, WritingLlama]) -> None:
+    model, fake = writer
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(recall_limit=3, history_turns=6, learn=False))
+    await _named(companion)
+    lines = ["I had a long day at work today.", "My boss asked me to redo a whole project."]
+    # Each utterance is also heard once while it is spoken (its notes evaluated early), as in real use.
+    stt = ScriptedTranscriber(["I had a long", lines[0], "My boss asked", lines[1]])
+    session, playback = make_session(companion, stt, foresee_every_s=0.5)
+
+    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
+        for n in range(2):
+            async for b in sim.feed(np.concatenate([quiet(0.3), tone(0.5), quiet(0.064)])):
+                yield b
+            await _wait_for(lambda: _written_ahead(model))  # written whole while the pause is still being waited out
+            async for b in sim.feed(quiet(0.6)):
+                yield b
+            async for b in sim.until(lambda n=n: sim.has(TurnDone, n + 1) and playback.position() >= playback.queued()):
+                yield b
+
+    events = await run(session, Sim(), script)
+    assert [e.text for e in events if isinstance(e, Heard) and e.final] == lines
+    # Each turn composed exactly the prompt written ahead for it: every reply was written once, during the pause.
+    assert model.anticipations == {"started": 2, "taken": 2, "dropped": 0}
+    assert [w.rsplit("[End of notes]", 1)[-1].strip() for w in fake.writes] == lines
+    stored = [e.text for e in await sqlite_store.recent("u", 10) if e.role == "assistant"]
+    assert stored[-2:] == ["".join(WORDS)] * 2
+    # Their first clause was synthesized during the pause too, and played from there.
+    assert session.synthesizer.used == 2
+
+
+async def test_going_on_after_the_pause_throws_the_written_reply_away(
+        sqlite_store: SqlConversationStore, clock: FakeClock, writer: tuple[LlamaCppModel, WritingLlama]) -> None:
+    model, fake = writer
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(recall_limit=3, history_turns=6, learn=False))
+    await _named(companion)
+    stt = ScriptedTranscriber(["I went to", "I went to the market today."])
+    session, playback = make_session(companion, stt)
+
+    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
+        async for b in sim.feed(np.concatenate([tone(0.6), quiet(0.064)])):
+            yield b
+        await _wait_for(lambda: _written_ahead(model))
+        async for b in sim.feed(np.concatenate([quiet(0.1), tone(0.8), quiet(0.6)])):  # they go on
+            yield b
+        async for b in sim.until(lambda: sim.has(TurnDone) and playback.position() >= playback.queued()):
+            yield b
+
+    events = await run(session, Sim(), script)
+    assert [e.text for e in events if isinstance(e, Heard) and e.final] == ["I went to the market today."]
+    assert model.anticipations["dropped"] >= 1 and model._anticipated is None
+    assert fake.writes[0].endswith("I went to")  # written during the first pause, then thrown away
+    users = [e.text for e in await sqlite_store.recent("u", 10) if e.role == "user"]
+    assert users == ["I went to the market today."]
+    assert len([e for e in await sqlite_store.recent("u", 10) if e.role == "assistant"]) == 1
