@@ -151,6 +151,9 @@ class Companion:
         """
         if not self.can_warm():
             return 0
+        # The user is talking: the model is theirs. Learning stops at its next token (what it was learning from
+        # stays pending) and starts again after the reply.
+        await self._stop_learning()
         try:
             message = clean_message(text, max_chars=self.config.max_message_chars)
         except InputError:
@@ -261,6 +264,9 @@ class Companion:
 
     async def _pause_learning(self) -> None:
         self._replying += 1
+        await self._stop_learning()
+
+    async def _stop_learning(self) -> None:
         task = self._learning
         if task is not None and not task.done():
             task.cancel()

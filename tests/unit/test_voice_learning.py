@@ -11,6 +11,7 @@ import numpy as np
 
 from os1 import Companion, CompanionConfig, FakeClock, ScriptedModel
 from os1.memory import SqlConversationStore
+from os1.models.base import Capabilities
 from os1.types import GenOptions, Message
 from os1.voice.events import TurnDone, VoiceEvent
 from os1.voice.pipeline import SessionOptions, VoiceSession
@@ -74,4 +75,25 @@ async def test_a_voice_turn_stops_background_learning_before_its_reply(sqlite_st
     assert any(isinstance(e, TurnDone) for e in seen)
     spoken_reply = model.log.index("chat (learning running: 0)", 1)
     assert model.log[:spoken_reply] == ["chat (learning running: 0)", "learn", "learn cancelled"]
+    await companion.pause_learning()
+
+
+class PrefillingLearner(SlowLearner):
+    capabilities = Capabilities(streaming=True, prefix_cache=True, local=True)
+
+    async def prefill(self, messages: Sequence[Message], *, complete: bool = False, user_start: str = "") -> int:
+        self.log.append(f"prefill (learning running: {self.learning_now})")
+        return 1
+
+
+async def test_the_user_talking_stops_background_learning(sqlite_store: SqlConversationStore, clock: FakeClock) -> None:
+    """Evaluating the words heard so far (the user is still talking) already takes the model back from learning."""
+    model = PrefillingLearner()
+    companion = Companion(sqlite_store, model, clock, CompanionConfig(learn=True, history_turns=6))
+    await companion.rename("u", "Samantha")
+    async for _ in companion.reply("u", "Hi, I'm Theo and my sister Rachel lives in Ohio."):
+        pass
+    await asyncio.wait_for(model.learning_started.wait(), 5)
+    assert await companion.speculate("u", "How are you", brief=True) == 1
+    assert "learn cancelled" in model.log and model.log[-1] == "prefill (learning running: 0)"
     await companion.pause_learning()
