@@ -26,7 +26,9 @@ FRESH_FOR = timedelta(seconds=90)
 MIN_WORDS = 3
 """Fewer words heard than this are too few to recall by: no foresight is kept from them."""
 SAME_START = 3
-"""The final words must start with this many of the foresight's words (or all, if it has fewer)."""
+"""The final words must start with this many of the foresight's words (or all, if it has fewer), one of them
+allowed to differ when there are three or more: Whisper hears the first words of a clip cut mid-sentence a
+little differently ("I mess my grand" / "I miss my grandmother"), and the memories recalled stay as relevant."""
 
 _WORD = re.compile(r"[\w']+")
 
@@ -51,7 +53,10 @@ class Foresight:
             return False
         seen, heard = words(self.text), words(message)
         n = min(SAME_START, len(seen))
-        return n > 0 and heard[:n] == seen[:n]
+        if n == 0 or len(heard) < n:
+            return False
+        differ = sum(a != b for a, b in zip(seen[:n], heard[:n], strict=True))
+        return differ == 0 or (n >= 3 and differ == 1)
 
     def emotion_for(self, reading: Emotion) -> Emotion:
         """The emotion the notes show: the earlier reading when the final words read the same way (so the notes

@@ -29,6 +29,10 @@ def test_a_foresight_continues_the_same_utterance_only_while_fresh() -> None:
     assert not f.continues("I had a long day", T0 + FRESH_FOR + timedelta(seconds=1))
     assert not f.continues("I had a long day", T0 - timedelta(seconds=1))
     assert not Foresight("", T0, (), _emotion("neutral", 0.0)).continues("anything", T0)
+    # One word of the first three heard differently is the same utterance; two are not.
+    assert Foresight("I mess my grand", T0, (), _emotion("neutral", 0.0)).continues("I miss my grandmother.", T0)
+    assert not Foresight("I mess my grand", T0, (), _emotion("neutral", 0.0)).continues("You miss me.", T0)
+    assert not Foresight("Hi there", T0, (), _emotion("neutral", 0.0)).continues("Hi, where?", T0)
 
 
 def test_the_notes_keep_the_earlier_emotion_only_when_the_final_words_read_the_same() -> None:
