@@ -30,6 +30,11 @@ SAME_START = 3
 allowed to differ when there are three or more: Whisper hears the first words of a clip cut mid-sentence a
 little differently ("I mess my grand" / "I miss my grandmother"), and the memories recalled stay as relevant."""
 
+SHADE = 0.3
+"""Valence apart that still counts as the same reading in the notes of a spoken turn (`Foresight.emotion_for`)."""
+STRONG = 0.45
+"""A final reading at least this far from neutral always shows."""
+
 _WORD = re.compile(r"[\w']+")
 
 
@@ -59,9 +64,17 @@ class Foresight:
         return differ == 0 or (n >= 3 and differ == 1)
 
     def emotion_for(self, reading: Emotion) -> Emotion:
-        """The emotion the notes show: the earlier reading when the final words read the same way (so the notes
-        don't change over a shade of valence), else the final reading."""
-        return self.emotion if reading.label == self.emotion.label else reading
+        """The emotion the notes show: the earlier reading when the final words read the same way, or only a shade
+        differently (a mild reading within SHADE of it: "neutral" then "disappointment, -0.2"), else the final one.
+
+        A changed emotion line changes the notes before the user's words: everything after it is evaluated again
+        once they stop talking (~30-50 tokens, 0.3-0.5 s on a 2-core CPU without AMX). The final reading is still
+        what is stored with the message (mood over days) and what the risk screen sees."""
+        if reading.label == self.emotion.label:
+            return self.emotion
+        if abs(reading.valence - self.emotion.valence) < SHADE and abs(reading.valence) < STRONG:
+            return self.emotion
+        return reading
 
 
 def worth_keeping(text: str) -> bool:

@@ -39,6 +39,14 @@ def test_the_notes_keep_the_earlier_emotion_only_when_the_final_words_read_the_s
     f = Foresight("I had a long", T0, (), _emotion("sadness", -0.4))
     assert f.emotion_for(_emotion("sadness", -0.6)).valence == -0.4
     assert f.emotion_for(_emotion("joy", 0.7)).label == "joy"
+    # A mild re-reading a shade away keeps the notes as they were; a clear change or a strong feeling shows.
+    calm = Foresight("Work is stressful", T0, (), _emotion("neutral", 0.0))
+    assert calm.emotion_for(_emotion("disappointment", -0.2)).label == "neutral"
+    assert calm.emotion_for(_emotion("curiosity", 0.1)).label == "neutral"
+    assert calm.emotion_for(_emotion("nervousness", -0.3)).label == "nervousness"
+    assert calm.emotion_for(_emotion("amusement", 0.5)).label == "amusement"
+    assert f.emotion_for(_emotion("grief", -0.7)).label == "grief"
+    assert f.emotion_for(_emotion("disappointment", -0.3)).label == "sadness"
 
 
 class CountingModel(PrefillingModel):
