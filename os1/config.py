@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     batch_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     """llama.cpp threads for prompt processing (OS1_BATCH_THREADS); default: all cores. Prompt
     processing is short and compute-bound: 2 threads doubled its speed on 2 cores (155 -> 295 tok/s)."""
+    prefill_chunk: int = Field(default=32, ge=1, le=4096)
+    """Tokens per step when llama.cpp evaluates a prompt ahead of time (OS1_PREFILL_CHUNK): a turn that wants the
+    model waits for one step at most, and so does a transcript started at the end-of-turn pause."""
     n_ctx: int = Field(default=4096, ge=512, le=131072)
     """Context window in tokens for embedded models."""
     extra_bufts: bool = False

@@ -90,7 +90,7 @@ def build(choice: ModelChoice, settings: Settings) -> ChatModel:
         path = choice.path
     return LlamaCppModel(
         path, model_id=choice.name, n_ctx=settings.n_ctx, threads=settings.threads,
-        batch_threads=settings.batch_threads, extra_bufts=settings.extra_bufts,
+        batch_threads=settings.batch_threads, extra_bufts=settings.extra_bufts, prefill_chunk=settings.prefill_chunk,
     )
 
 

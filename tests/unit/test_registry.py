@@ -3,7 +3,8 @@ import pytest
 from os1 import Settings
 from os1.config import cpu_has_amx
 from os1.errors import ConfigError
-from os1.models.registry import EchoChoice, EmbeddedChoice, OpenAIChoice, parse, statuses
+from os1.models.llamacpp import LlamaCppModel
+from os1.models.registry import EchoChoice, EmbeddedChoice, OpenAIChoice, build, parse, statuses
 
 
 def test_parse_names(settings: Settings) -> None:
@@ -70,3 +71,13 @@ async def test_a_model_that_cannot_be_set_up_still_lets_os1_start(tmp_path) -> N
         assert await rt.store.count("local") == 2
     finally:
         await rt.aclose()
+
+
+def test_llama_settings_reach_the_model(tmp_path, monkeypatch) -> None:
+    gguf = tmp_path / "x.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setenv("OS1_PREFILL_CHUNK", "16")
+    monkeypatch.setenv("OS1_BATCH_THREADS", "2")
+    model = build(parse(f"gguf:{gguf}", Settings(home=tmp_path)), Settings(home=tmp_path))
+    assert isinstance(model, LlamaCppModel)
+    assert model.prefill_chunk == 16 and model.batch_threads == 2
