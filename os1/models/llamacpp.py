@@ -279,6 +279,10 @@ class LlamaCppModel:
         """Drop everything the KV cache holds (after a forget: nothing of it may shape a later reply)."""
         if self.llm is None:
             return
+        ahead, self._anticipated = self._anticipated, None
+        if ahead is not None:  # a reply written on offer may hold what is being forgotten
+            ahead.writing.stop.set()
+            ahead.settled.set()
         await self._take_turn()
         try:
             self.llm.reset()
@@ -472,19 +476,19 @@ class LlamaCppModel:
         ahead = _Anticipated(list(messages), options, writing, gives_way)
         self._anticipated = ahead
         self.anticipations["started"] += 1
-        taken: asyncio.Future[Any] = asyncio.ensure_future(ahead.taken.wait())
+        settled: asyncio.Future[Any] = asyncio.ensure_future(ahead.settled.wait())
         try:
-            await asyncio.wait([worker, taken], return_when=asyncio.FIRST_COMPLETED)
-            if not ahead.taken.is_set():
+            await asyncio.wait([worker, settled], return_when=asyncio.FIRST_COMPLETED)
+            if not ahead.taken:
                 ahead.holds_lock = False
                 self._gen_lock.release()
                 if worker.exception() is not None or not worker.result():
                     return 0  # it gave way part-written: dropped below
-                await ahead.taken.wait()  # written to the end: on offer until taken or cancelled
+                await ahead.settled.wait()  # written to the end: on offer until taken, withdrawn or cancelled
             return ahead.head_start
         finally:
-            taken.cancel()
-            if not ahead.taken.is_set():
+            settled.cancel()
+            if not ahead.taken:
                 if self._anticipated is ahead:
                     self._anticipated = None
                 self.anticipations["dropped"] += 1
@@ -505,7 +509,8 @@ class LlamaCppModel:
         self._anticipated = None
         ahead.gives_way.clear()  # from now on it is the turn's reply: it gives way to nobody
         ahead.writing.on_piece = None
-        ahead.taken.set()
+        ahead.taken = True
+        ahead.settled.set()
         self.anticipations["taken"] += 1
         ahead.head_start = ahead.writing.pieces
         log.debug("generate: the anticipated reply is taken over (%d pieces written)", ahead.head_start)
@@ -529,7 +534,9 @@ class _Anticipated:
     options: GenOptions
     writing: _Writing
     gives_way: threading.Event
-    taken: asyncio.Event = field(default_factory=asyncio.Event)
+    taken: bool = False
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a turn takes it over, or when it is withdrawn (`forget_cache`)."""
     holds_lock: bool = True
     """Its writing holds the model's lock; whoever ends up owning the writing releases it."""
     head_start: int = 0

@@ -174,3 +174,14 @@ async def test_a_long_prompt_is_read_in_chunks_that_give_way() -> None:
     assert await ahead == 0
     assert await turn == "".join(WORDS)
     assert fake.chunks[:2] == [8, 8] and fake.writes == ["hm?"]  # the anticipated reply was never written
+
+
+async def test_forgetting_withdraws_a_reply_on_offer() -> None:
+    """A reply written ahead may hold what is being forgotten: it is withdrawn with the cache."""
+    model, fake = _writer()
+    ahead = asyncio.create_task(model.anticipate(PROMPT, options=OPTIONS))
+    await _until(lambda: model._anticipated is not None and not model._gen_lock.locked())
+    await model.forget_cache()
+    assert await ahead == 0 and model._anticipated is None
+    assert await _reply(model, PROMPT) == "".join(WORDS) and len(fake.writes) == 2
+    assert model.anticipations == {"started": 1, "taken": 0, "dropped": 1}
