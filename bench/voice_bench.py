@@ -133,6 +133,7 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
             await t.transcribe(AudioClip(clip, 16_000))
             out.append(1000 * (time.perf_counter() - start))
     anticipations = dict(getattr(rt.model, "anticipations", {}))
+    anticipations["rehearsed"] = session.synthesizer.used
     await rt.aclose()
     return {"rows": rows, "stt_fitted_ms": fitted_ms, "stt_full_ms": full_ms, "model": rt.model.model_id,
             "voice": stack.synthesizer.voice.id, "full_replies": full_replies, "learn": learn, "foresee": foresee,
@@ -173,7 +174,8 @@ def main() -> None:
              + (f" Notes evaluated while the user talks, from the words heard every {data['foresee']} s."
                 if data["foresee"] else " Prompt evaluated from the end-of-turn pause only.")
              + (" Reply written during the end-of-turn pause and taken over by the turn in "
-                f"{data['anticipations'].get('taken', 0)} of {data['anticipations'].get('started', 0)} pauses."  # type: ignore[attr-defined]
+                f"{data['anticipations'].get('taken', 0)} of {data['anticipations'].get('started', 0)} pauses; "  # type: ignore[attr-defined]
+                f"its first clause was already synthesized in {data['anticipations'].get('rehearsed', 0)} turns."  # type: ignore[attr-defined]
                 if data["write_ahead"] else " Reply written only once the turn is confirmed."), "",
              "| measure | p50 ms | p95 ms | share of p50 |", "|---|---|---|---|",
              f"| **voice to voice** | **{median(v2v):.0f}** | **{pct(v2v, 95):.0f}** | |"]
