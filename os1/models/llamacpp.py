@@ -238,8 +238,18 @@ class LlamaCppModel:
         # Leave out the last two shared tokens: how the user's text starts can change how they tokenize.
         return a[:max(0, _common_prefix(a, b) - 2)]
 
-    def _text(self, tokens: list[int]) -> str:
-        return bytes(self.llm.detokenize(tokens, special=True)).decode("utf-8", "replace")
+    def _trace_divergence(self, tokens: list[int], cached: int) -> None:
+        """Log where a prompt leaves the cache (bench/voice_bench.py --trace shows what changed in the notes)."""
+        log.debug("generate: %d of %d prompt tokens cached", cached, len(tokens))
+        if not log.isEnabledFor(logging.DEBUG) or cached >= len(tokens):
+            return
+
+        def text(ids: list[int]) -> str:
+            return bytes(self.llm.detokenize(ids, special=True)).decode("utf-8", "replace")
+
+        with contextlib.suppress(Exception):
+            log.debug("  the cache went on %r; the prompt goes on %r",
+                      text(self.llm._input_ids.tolist()[cached:cached + 24]), text(tokens[cached:cached + 24]))
 
     def cached_tokens(self) -> int:
         """How many tokens the KV cache holds (0 before the first call)."""
@@ -383,10 +393,7 @@ class LlamaCppModel:
                     with contextlib.suppress(Exception):  # only ever saves work
                         tokens = self._prompt_tokens(messages) or []
                         cached = self._reuse_shifted(tokens)
-                        log.debug("generate: %d of %d prompt tokens cached", cached, len(tokens))
-                        if log.isEnabledFor(logging.DEBUG) and cached < len(tokens):
-                            log.debug("  the cache went on %r; the prompt goes on %r", self._text(
-                                self.llm._input_ids.tolist()[cached:cached + 24]), self._text(tokens[cached:cached + 24]))
+                        self._trace_divergence(tokens, cached)
                         if gives_way is not None and cached < len(tokens):
                             self._prefill_sync(tokens, stop, gives_way)
                 if halted():
