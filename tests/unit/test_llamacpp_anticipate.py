@@ -142,7 +142,9 @@ async def test_cancelling_drops_the_reply_and_frees_the_model() -> None:
     fake.piece_gate = gate = threading.Semaphore(1)
     ahead = asyncio.create_task(model.anticipate(PROMPT, options=OPTIONS))
     await asyncio.to_thread(fake.pieces_out.acquire)
+    writing = model._anticipated.writing
     ahead.cancel()
+    await _until(writing.stop.is_set)  # the writing is told to stop; the next piece is its last
     gate.release()
     await asyncio.gather(ahead, return_exceptions=True)
     assert ahead.cancelled()
