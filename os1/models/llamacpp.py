@@ -423,8 +423,17 @@ class LlamaCppModel:
         writing = _Writing(queue, stop, asyncio.ensure_future(asyncio.to_thread(produce)), on_piece=on_piece)
         return writing
 
-    @staticmethod
-    async def _pieces(writing: _Writing) -> AsyncIterator[str]:
+    async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
+        await self.load()
+        ahead = self._take_anticipated(messages, options)
+        if ahead is not None:
+            writing, holds_lock = ahead.writing, ahead.holds_lock
+            ahead.holds_lock = False  # this stream owns the writing now, and the lock if it is held
+        else:
+            await self._take_turn()
+            writing, holds_lock = self._write(messages, options), True
+        # The pieces are read here, not through a nested generator: a reply stopped part-way (a barge-in) must stop
+        # its writer and wait for it before the lock is released, or the next call's thread decodes beside it.
         try:
             while True:
                 item = await writing.queue.get()
@@ -438,20 +447,8 @@ class LlamaCppModel:
             writing.stop.set()
             with contextlib.suppress(Exception):
                 await asyncio.shield(writing.worker)
-
-    async def stream(self, messages: Sequence[Message], *, options: GenOptions) -> AsyncIterator[str]:
-        await self.load()
-        ahead = self._take_anticipated(messages, options)
-        if ahead is not None:
-            async for piece in self._carry_on(ahead):
-                yield piece
-            return
-        await self._take_turn()
-        try:
-            async for piece in self._pieces(self._write(messages, options)):
-                yield piece
-        finally:
-            self._gen_lock.release()
+            if holds_lock:
+                self._gen_lock.release()
 
     # Writing a reply before it is asked for -------------------------------------------------------------
     async def anticipate(self, messages: Sequence[Message], *, options: GenOptions,
@@ -523,14 +520,6 @@ class LlamaCppModel:
         log.debug("generate: the anticipated reply is taken over (%d pieces written)", ahead.head_start)
         return ahead
 
-    async def _carry_on(self, ahead: _Anticipated) -> AsyncIterator[str]:
-        try:
-            async for piece in self._pieces(ahead.writing):
-                yield piece
-        finally:
-            if ahead.holds_lock:
-                ahead.holds_lock = False
-                self._gen_lock.release()
 
 
 @dataclass(eq=False)

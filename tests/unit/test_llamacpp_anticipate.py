@@ -187,3 +187,32 @@ async def test_forgetting_withdraws_a_reply_on_offer() -> None:
     assert await ahead == 0 and model._anticipated is None
     assert await _reply(model, PROMPT) == "".join(WORDS) and len(fake.writes) == 2
     assert model.anticipations == {"started": 1, "taken": 0, "dropped": 1}
+
+
+async def _stop_after_first_piece(model: Any, fake: WritingLlama, gate: threading.Semaphore) -> None:
+    turn = model.stream(PROMPT, options=OPTIONS)
+    assert await turn.__anext__() == WORDS[0]
+    closing = asyncio.create_task(turn.aclose())  # the listener cut in
+    await asyncio.sleep(0.02)
+    assert not closing.done() and model._gen_lock.locked()  # the writer is still at work: the model is not free
+    gate.release()
+    await closing
+    # Closed only once its writer stopped: the next reply can never decode beside it (a segfault in llama.cpp).
+    assert fake.stopped and not model._gen_lock.locked()
+
+
+async def test_a_reply_stopped_part_way_frees_the_model_only_once_its_writer_stopped() -> None:
+    model, fake = _writer()
+    fake.piece_gate = gate = threading.Semaphore(1)
+    await _stop_after_first_piece(model, fake, gate)
+    assert await _reply(model, PROMPT) == "".join(WORDS)
+
+
+async def test_a_reply_taken_over_and_stopped_part_way_frees_the_model_only_once_its_writer_stopped() -> None:
+    model, fake = _writer()
+    fake.piece_gate = gate = threading.Semaphore(1)
+    ahead = asyncio.create_task(model.anticipate(PROMPT, options=OPTIONS))
+    await asyncio.to_thread(fake.pieces_out.acquire)
+    await _stop_after_first_piece(model, fake, gate)
+    assert await ahead == 1 and model.anticipations["taken"] == 1
+    assert await _reply(model, PROMPT) == "".join(WORDS)
