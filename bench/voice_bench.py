@@ -7,17 +7,21 @@ wall time from feeding the last speech sample to the first reply chunk reaching 
 stages (VAD tail, STT left after the end of turn, the model's first clause, TTS of that clause).
 Baseline in the same run: the same utterances transcribed with Whisper's full 30-second window.
 
-    .venv/bin/python bench/voice_bench.py [--turns 22] [--warmup 2] [--full-replies] [--learn] [--dry-run]
+    .venv/bin/python bench/voice_bench.py [--turns 22] [--warmup 2] [--baseline] [--full-replies] [--learn] [--dry-run]
 
-`--learn` keeps background learning on (fact extraction with the same model between turns, as in real
-use); `--dry-run` prints the table without writing bench/out/ or RESULTS.md (a smoke run: --turns 2 --warmup 0).
+`--baseline` first runs the same turns with the reply written only once the turn is confirmed
+(`write_ahead=False`), in a child process of its own; `--learn` keeps background learning on (fact
+extraction with the same model between turns, as in real use); `--dry-run` prints the table without
+writing bench/out/ or RESULTS.md (a smoke run: --turns 2 --warmup 0).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,6 +144,19 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
             "write_ahead": write_ahead, "anticipations": anticipations}
 
 
+def _baseline_in_own_process(args: argparse.Namespace) -> dict[str, object]:
+    """The same turns without writing during the pause, run first in a child process: a second run in one process
+    was consistently slower (what the first left behind), which would favour whichever configuration runs first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "baseline.json"
+        cmd = [sys.executable, __file__, "--turns", str(args.turns), "--warmup", str(args.warmup), "--no-write-ahead",
+               "--foresee", str(args.foresee or 0), "--dump", str(out)]
+        cmd += ["--full-replies"] if args.full_replies else []
+        cmd += ["--learn"] if args.learn else []
+        subprocess.run(cmd, check=True)
+        return dict(json.loads(out.read_text()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--turns", type=int, default=22)
@@ -153,14 +170,18 @@ def main() -> None:
                     help="first run the same turns without writing the reply during the end-of-turn pause (same machine, same run)")
     ap.add_argument("--no-write-ahead", action="store_true", help="don't write the reply during the end-of-turn pause")
     ap.add_argument("--trace", action="store_true", help="log each model evaluation and voice step to stderr")
+    ap.add_argument("--dump", help=argparse.SUPPRESS)  # the baseline's child process: write the run's data here
     args = ap.parse_args()
     if args.trace:
         logging.basicConfig(format="%(relativeCreated)9.0f %(name)s: %(message)s")
         for name in ("os1.models", "os1.voice", "os1.companion"):
             logging.getLogger(name).setLevel(logging.DEBUG)
     foresee = args.foresee or None
-    base = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, foresee, False)) if args.baseline else None
+    base = _baseline_in_own_process(args) if args.baseline else None
     data = asyncio.run(run(args.turns, args.warmup, args.full_replies, args.learn, foresee, not args.no_write_ahead))
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(data))
+        return
     if base is not None:
         data["baseline"] = base
     rows: list[dict[str, float]] = data["rows"]  # type: ignore[assignment]
