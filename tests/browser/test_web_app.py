@@ -194,9 +194,12 @@ def test_changing_the_model_in_settings_takes_effect(serve: Callable[..., Runnin
         assert "sk-test-123" in (running.home / "keys.toml").read_text("utf-8")
 
         page.click("nav a[href='#talk']")
+        # The first meeting's greeting streams first; the message box takes a message once it is done.
+        page.wait_for_selector(".msg.assistant")
+        page.wait_for_function(DONE)
+        wait_ready(page)
         page.fill("#message", "Are you there?")
         page.keyboard.press("Enter")
-        page.wait_for_function(DONE)
         page.wait_for_function("() => [...document.querySelectorAll('.msg.assistant .text')].some(t => t.textContent === 'Hello from the other server.')")
         assert fake.requests and fake.requests[-1]["model"] == "fake-model"
         assert fake.headers[-1]["authorization"] == "Bearer sk-test-123"
