@@ -122,6 +122,10 @@ def test_an_action_waits_for_a_yes_in_the_conversation_and_the_inbox(serve: Call
             assert r.status_code == 201, r.text
     page = page_for(running.base)
     page.wait_for_function("() => document.body.dataset.state === 'ready'")
+    # The first meeting's greeting streams first (with the model's default reply); the message box takes a message,
+    # and the replies queued below are for it, only once that is done.
+    page.wait_for_selector(".msg.assistant")
+    page.wait_for_function("() => !document.querySelector('.msg.assistant[aria-busy=true]')")
 
     # In the conversation: OS1 proposes the deletion; nothing happens until Confirm.
     _pick(model, "calendar_delete", event="dentist")
