@@ -10,7 +10,6 @@ plays the rehearsed clause.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from .base import AudioChunk, Synthesizer, VoiceInfo
@@ -51,11 +50,17 @@ class Rehearsal:
         audio = self._audio if text == self._text else None
         if audio is None:
             self.drop()  # the reply went another way: that clause will not be said
-        self._text, self._audio = None, None
+        else:
+            self._text, self._audio = None, None
         chunks: list[AudioChunk] | None = None
         if audio is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
+            try:
                 chunks = await asyncio.shield(audio)
+            except asyncio.CancelledError:
+                if not audio.cancelled():
+                    raise  # the reply itself was cut off (barge-in): never swallow that
+            except Exception:  # the rehearsal failed: synthesize as usual below
+                chunks = None
         if chunks:
             self.used += 1
             for chunk in chunks:

@@ -37,3 +37,15 @@ async def test_other_words_are_synthesized_and_a_dropped_rehearsal_is_never_play
     r.drop()  # the user went on talking
     assert await _say(r, "Oh, a long day?") == ["Oh, a long day?"]
     assert r.used == 0 and tone.texts[-1] == "Oh, a long day?"
+
+
+async def test_cutting_the_reply_off_while_it_waits_for_the_rehearsal_is_not_swallowed() -> None:
+    r = Rehearsal(ToneSynthesizer())
+    r.rehearse("Oh, a long day?")
+    gate = asyncio.Event()
+    r._audio = asyncio.ensure_future(gate.wait())  # type: ignore[assignment]  # audio that never finishes
+    speaking = asyncio.create_task(_say(r, "Oh, a long day?"))
+    await asyncio.sleep(0.01)
+    speaking.cancel()  # a barge-in
+    await asyncio.gather(speaking, return_exceptions=True)
+    assert speaking.cancelled()
