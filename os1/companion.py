@@ -518,10 +518,12 @@ class Companion:
             # The model is down; a person at risk still gets a reviewed answer.
             reply, response = plan.fallback(), "fallback:model_unavailable"
         except (asyncio.CancelledError, GeneratorExit):
-            # Interrupted mid-reply: keep what was already shown (in a checked turn, nothing was).
+            # Interrupted mid-reply: keep what was already shown (in a checked turn, nothing was), and what the
+            # message told (a name said, then a reply cut off, is still known).
             if shown and reply.strip():
                 await asyncio.shield(self.store.add_exchange(user_id, "assistant", reply.strip() + " …",
                                                              at=self.clock.now(), session_id=session_id))
+            await asyncio.shield(self.store.save_profile(profile, at=now))
             await asyncio.shield(self._record_safety(user_id, user_ex.id, plan, "interrupted", (), now))
             raise
         reply = reply.strip()

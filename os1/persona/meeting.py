@@ -35,19 +35,29 @@ def _clean(candidate: str) -> str | None:
     return word[0].upper() + word[1:]
 
 
+def _bare_reply(text: str, candidate: str) -> bool:
+    """A lower-case "i'm x" that can only be an answer to "what's your name?": a few words, and x not an -ing,
+    -ed or -ly word ("i'm managing", "i'm exhausted", "i'm lonely")."""
+    word = candidate.lower()
+    return len(text.split()) <= 4 and not word.endswith(("ing", "ed", "ly"))
+
+
 def detect_user_name(text: str, *, expecting: bool) -> str | None:
     """The user's name if they state it; when `expecting` (we just asked), a short bare reply counts."""
     normalized = text.replace("’", "'").strip()
+    introduced = False
     for i, pattern in enumerate(_INTRO):
         m = pattern.search(normalized)
         if m:
-            # "I'm X" is only a name when X is capitalised or we just asked for it.
-            if i == 2 and not (m.group(1)[0].isupper() or expecting):
+            introduced = True
+            # "I'm X" is only a name when X is capitalised, or we just asked and the reply is a short one
+            # ("i'm theo"): "work is stressful but I'm managing" is no introduction.
+            if i == 2 and not m.group(1)[0].isupper() and not (expecting and _bare_reply(normalized, m.group(1))):
                 continue
             name = _clean(m.group(1))
             if name:
                 return name
-    if expecting:
+    if expecting and not introduced:  # "I'm exhausted" was looked at above: "I'm" is not the name
         words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ'\-]+", normalized)
         if 1 <= len(words) <= 2 and len(normalized) <= 40:
             return _clean(words[0])

@@ -142,6 +142,18 @@ async def test_interrupted_reply_keeps_what_was_shown(companion: Companion, mode
     assert stored[-1].role == "assistant" and stored[-1].text.startswith("one two")
 
 
+async def test_a_name_said_before_an_interrupted_reply_is_still_known(companion: Companion,
+                                                                      model: ScriptedModel) -> None:
+    model.enqueue("Nice to meet you, Theo, tell me about")
+    gen = companion.reply("u", "Hi, I'm Theo.")
+    async for event in gen:
+        if isinstance(event, TextDelta):
+            break  # the user talks over the first word
+    await gen.aclose()
+    p = await companion.profile("u")
+    assert (p.user_name, p.stage) == ("Theo", "getting_to_know")
+
+
 async def test_turns_for_one_user_are_serialised(companion: Companion, model: ScriptedModel,
                                                  sqlite_store: SqlConversationStore) -> None:
     model.enqueue("A", "B")
