@@ -67,9 +67,9 @@ class Foresight:
         """The emotion the notes show: the earlier reading when the final words read the same way, or only a shade
         differently (a mild reading within SHADE of it: "neutral" then "disappointment, -0.2"), else the final one.
 
-        A changed emotion line changes the notes before the user's words: everything after it is evaluated again
-        once they stop talking (~30-50 tokens, 0.3-0.5 s on a 2-core CPU without AMX). The final reading is still
-        what is stored with the message (mood over days) and what the risk screen sees."""
+        A changed emotion line (the notes' last line, just before the user's words) is evaluated again with the
+        words once they stop talking (~25 tokens more, 0.1-0.3 s on a 2-core CPU without AMX). The final reading is
+        still what is stored with the message (mood over days) and what the risk screen sees."""
         if reading.label == self.emotion.label:
             return self.emotion
         if abs(reading.valence - self.emotion.valence) < SHADE and abs(reading.valence) < STRONG:

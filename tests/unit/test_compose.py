@@ -58,6 +58,10 @@ def test_prompt_order_keeps_stable_parts_first() -> None:
         assert volatile in last.content
         assert all(volatile not in m.content for m in messages[:-1])
     assert [m.content for m in messages[1:-1]] == ["message 1", "message 2"]
+    # Within the notes, the parts most likely to change between the words heard so far and the final words come
+    # last: how they seem, after the memories and the instructions.
+    c = last.content
+    assert c.index("20:15") < c.index("Rachel lives in Ohio") < c.index("BE KIND") < c.index("sadness")
 
 
 def test_next_prompt_starts_with_the_whole_previous_prompt() -> None:
