@@ -168,7 +168,8 @@ class Recaller:
             c.item = c.item or f
 
         await self._fetch_missing(user_id, cands)
-        scored = [(self._final(c, now, span, past), c) for c in cands.values() if c.item is not None]
+        scored = [(self._final(c, now, span, past), c) for c in cands.values()
+                  if c.item is not None and says_something(c.item)]
         scored.sort(key=lambda sc: (-sc[0], sc[1].kind, -sc[1].id))
         return await self._present(user_id, scored, limit, now)
 
@@ -409,6 +410,18 @@ def _memory(c: _Cand, score: float, now: datetime, said: dict[int, datetime]) ->
     assert isinstance(item, Reflection)
     return RecalledMemory(item.id, "reflection", item.text, f"my reflection on {fmt(item.created_at)}",
                           item.created_at, round(score, 4))
+
+
+MIN_MEMORY_WORDS = 3
+"""An exchange with fewer words than this is no memory: "Oh, hi! …" (a reply cut off at its first words), "ok",
+"Amy". It matched something (short texts sit close to everything in an embedding space) but tells nothing, and
+it costs every turn it is recalled into some 25 tokens of notes."""
+
+
+def says_something(item: Exchange | Fact | Reflection) -> bool:
+    if not isinstance(item, Exchange):
+        return True
+    return len(re.findall(r"[^\W\d_]+", item.text)) >= MIN_MEMORY_WORDS
 
 
 async def recall(store: ConversationStore, user_id: UserId, query: str, *, now: datetime, limit: int,

@@ -131,6 +131,14 @@ async def test_nothing_relevant_means_nothing_recalled(mem: Mem) -> None:
     assert await mem.recall("   ") == []
 
 
+async def test_a_few_words_are_no_memory(mem: Mem) -> None:
+    cut_off = await mem.say("Denver! …", days_ago(3), role="assistant")
+    bare = await mem.say("Rachel", days_ago(2))
+    told = await mem.say("Rachel moved to Denver", days_ago(50))
+    ids = [m.id for m in await mem.recall("Rachel Denver")]
+    assert told in ids and cut_off not in ids and bare not in ids
+
+
 async def test_recent_window_is_not_recalled_again(mem: Mem) -> None:
     old = await mem.say("My sister Rachel moved to Denver", days_ago(40))
     new = await mem.say("Rachel loves Denver so far", days_ago(0.1))
