@@ -95,7 +95,12 @@ class ClauseChunker:
             while end < len(text) and text[end] in CLOSERS:
                 end += 1
             if end >= len(text):
-                return None  # the next character decides ("3." vs "3.5", "..." still coming)
+                # The next character decides ("3." vs "3.5", "e.g." still coming), except for a first piece whose
+                # mark cannot be anything else ("Oh, I see," "That sounds lovely!"): waiting for the next token
+                # would cost its time (~60 ms on two cores) before anything is said.
+                if first and _unambiguous(text[:i], ch) and (ch in SENTENCE_END or words >= r.first_min_words):
+                    return end
+                return None
             if not text[end].isspace():
                 continue
             if ch in SENTENCE_END:
@@ -105,6 +110,17 @@ class ClauseChunker:
             if words >= (r.first_min_words if first else r.clause_min_words):
                 return end
         return None
+
+
+def _unambiguous(before: str, mark: str) -> bool:
+    """The mark after `before` ends a phrase whatever follows: not after a digit ("3.5", "1,000", "10:30"), and a
+    period only after a word of two letters or more that is no abbreviation ("e.g.", "Dr.", "a.m.")."""
+    if before[-1:].isdigit():
+        return False
+    if mark != ".":
+        return True
+    m = re.search(r"[A-Za-z.]+$", before)
+    return m is not None and "." not in m.group(0) and len(m.group(0)) >= 2 and m.group(0).lower() not in ABBREVIATIONS
 
 
 def _is_abbreviation(before: str) -> bool:

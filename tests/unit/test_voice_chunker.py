@@ -37,6 +37,21 @@ def test_a_mark_waits_for_the_next_character() -> None:
     assert c.feed("5 degrees out there today. ") == ["It is 3.5 degrees out there today."]
 
 
+def test_a_first_piece_ends_at_its_mark_without_waiting_when_the_mark_is_plain() -> None:
+    c = ClauseChunker()
+    assert c.feed("That sounds lovely") == [] and c.feed("!") == ["That sounds lovely!"]
+    c = ClauseChunker()
+    assert c.feed("Oh, I see") == [] and c.feed(",") == ["Oh, I see,"]
+    c = ClauseChunker()
+    assert c.feed("Good to hear.") == ["Good to hear."]
+    # Ambiguous marks still wait: a number, an abbreviation, a single letter ("e.g."), too few words for a comma.
+    for start in ("It costs 3.", "It is 1,", "Ask Dr.", "See e.", "Oh,"):
+        assert ClauseChunker().feed(start) == [], start
+    # Later pieces wait as before (their time is hidden behind the first one's audio).
+    c = ClauseChunker()
+    assert c.feed("Hi! ") == ["Hi!"] and c.feed("It was fine.") == []
+
+
 def test_a_long_unpunctuated_start_is_cut_at_a_space() -> None:
     words = " ".join(f"word{i}" for i in range(30))
     first = chunks(words)[0]
