@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from . import prompts
 from .affect import guidance
@@ -100,13 +100,16 @@ def notes_block(ctx: TurnContext) -> str:
     user_ref = ctx.profile.user_name or "them"
     emotion_line = ""
     if ctx.emotion is not None and ctx.emotion.label != "neutral":
-        emotion_line = f"How they seem: {ctx.emotion.label} (valence {ctx.emotion.valence:+.1f}). {guidance(ctx.emotion)}"
+        # A brief (spoken) turn leaves out the number: the guidance says the same in words, in 7 fewer tokens.
+        valence = "" if ctx.brief else f" (valence {ctx.emotion.valence:+.1f})"
+        emotion_line = f"How they seem: {ctx.emotion.label}{valence}. {guidance(ctx.emotion)}"
     if ctx.mood_note:
         emotion_line = (emotion_line + "\n" + ctx.mood_note).strip()
     memory_block = ""
     memories, chars = (ctx.memories[:BRIEF_MEMORIES], BRIEF_MEMORY_CHARS) if ctx.brief else (ctx.memories, 400)
     if memories:
-        lines = [f"- ({m.source}) {elide_middle(m.text, chars)[0]}" for m in memories]
+        lines = [f"- ({brief_source(m.source, ctx.now) if ctx.brief else m.source}) {elide_middle(m.text, chars)[0]}"
+                 for m in memories]
         memory_block = "Things from earlier conversations that may matter:\n" + "\n".join(lines) + "\n"
     stage_line = "\n".join(ctx.instructions)
     block = prompts.render(
@@ -115,6 +118,27 @@ def notes_block(ctx: TurnContext) -> str:
     )
     # Drop the blank lines left by empty parts.
     return "\n".join(line for line in block.splitlines() if line.strip())
+
+
+_STAMP = re.compile(r" on (\d{4})-(\d{2})-(\d{2}) \d{2}:\d{2}")
+
+
+def brief_source(source: str, now: datetime) -> str:
+    """A memory's source with its time said the short way ("you said yesterday", "I said 3 days ago", "you said on
+    12 Oct"): a spoken turn's notes are evaluated after the user stops talking, and the full stamp is ~10 tokens."""
+
+    def say(m: re.Match[str]) -> str:
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+        days = (now.date() - day).days
+        if days == 0:
+            return " today"
+        if days == 1:
+            return " yesterday"
+        if 1 < days < 14:
+            return f" {days} days ago"
+        return f" on {day.day} {day:%b}" + (f" {day.year}" if day.year != now.year else "")
+
+    return _STAMP.sub(say, source)
 
 
 def notes_opening(ctx: TurnContext) -> str:

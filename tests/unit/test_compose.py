@@ -1,11 +1,15 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
+
+import pytest
 
 from os1.compose import (
     BRIEF_MEMORIES,
     HISTORY_STEP,
     TurnContext,
     anchored_window,
+    brief_source,
     compose,
     fit_history,
     notes_block,
@@ -143,3 +147,20 @@ def test_brief_notes_carry_fewer_shorter_memories_and_keep_the_rest() -> None:
     assert len(short_notes) < len(long_notes) / 3
     for kept in ("sadness", "SAFETY: be careful", "20:15"):
         assert kept in short_notes
+    assert "valence" in long_notes and "valence" not in short_notes
+
+
+@pytest.mark.parametrize(("source", "said"), [
+    ("you said on 2026-11-25 08:02", "you said today"),
+    ("I said on 2026-11-24 23:59", "I said yesterday"),
+    ("fact from what you said on 2026-11-20 10:00, true until 2026-12-01", "fact from what you said 5 days ago, "
+     "true until 2026-12-01"),
+    ("my reflection on 2026-10-01 10:00", "my reflection on 1 Oct"),
+    ("you said on 2025-10-01 10:00", "you said on 1 Oct 2025"),
+])
+def test_brief_notes_say_when_the_short_way(source: str, said: str) -> None:
+    assert brief_source(source, NOW) == said
+    mem = RecalledMemory(1, "exchange", "my sister Rachel lives in Ohio", source, NOW, 0.9)
+    ctx = TurnContext(NOW, _profile(), None, [mem], [], brief=True)
+    assert f"- ({said}) my sister" in notes_block(ctx)
+    assert f"- ({source}) my sister" in notes_block(replace(ctx, brief=False))
