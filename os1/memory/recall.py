@@ -418,10 +418,15 @@ MIN_MEMORY_WORDS = 3
 it costs every turn it is recalled into some 25 tokens of notes."""
 
 
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORDISH = re.compile(f"[{_CJK}]|[^\\W\\d_{_CJK}]+")
+"""A word, or one Chinese or Japanese character (written without spaces, each carries about a word)."""
+
+
 def says_something(item: Exchange | Fact | Reflection) -> bool:
     if not isinstance(item, Exchange):
         return True
-    return len(re.findall(r"[^\W\d_]+", item.text)) >= MIN_MEMORY_WORDS
+    return len(_WORDISH.findall(item.text)) >= MIN_MEMORY_WORDS
 
 
 async def recall(store: ConversationStore, user_id: UserId, query: str, *, now: datetime, limit: int,

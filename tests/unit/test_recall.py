@@ -139,6 +139,18 @@ async def test_a_few_words_are_no_memory(mem: Mem) -> None:
     assert told in ids and cut_off not in ids and bare not in ids
 
 
+def test_a_few_words_is_counted_in_any_script() -> None:
+    from os1.memory.recall import says_something
+    from os1.types import Exchange
+
+    def ex(text: str) -> Exchange:
+        return Exchange(1, "u", "user", text, NOW)
+
+    assert not says_something(ex("Oh, hi! …")) and not says_something(ex("ok 123"))
+    assert says_something(ex("my sister moved")) and says_something(ex("Zoë est partie"))
+    assert says_something(ex("我想念奶奶")) and not says_something(ex("好的"))
+
+
 async def test_recent_window_is_not_recalled_again(mem: Mem) -> None:
     old = await mem.say("My sister Rachel moved to Denver", days_ago(40))
     new = await mem.say("Rachel loves Denver so far", days_ago(0.1))
