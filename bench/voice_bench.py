@@ -9,6 +9,9 @@ Baseline in the same run: the same utterances transcribed with Whisper's full 30
 
     .venv/bin/python bench/voice_bench.py [--turns 22] [--warmup 2] [--baseline] [--full-replies] [--learn] [--dry-run]
 
+A line that gets no spoken reply (nothing heard, a problem, or no answer within TURN_PATIENCE_S) is printed and
+left out of the table, and the run goes on.
+
 `--baseline` first runs the same turns with the reply written only once the turn is confirmed
 (`write_ahead=False`), in a child process of its own; `--learn` keeps background learning on (fact
 extraction with the same model between turns, as in real use); `--dry-run` prints the table without
@@ -38,7 +41,15 @@ from os1.config import Settings  # noqa: E402
 from os1.runtime import open_runtime  # noqa: E402
 from os1.voice import AudioClip, ClockedPlayback, SessionOptions, VoiceSession, open_voice  # noqa: E402
 from os1.voice.audio import to_speech_rate  # noqa: E402
-from os1.voice.events import Speaking, TurnDone, VoiceEvent  # noqa: E402
+from os1.voice.events import (  # noqa: E402
+    Backchannel,
+    NothingHeard,
+    Speaking,
+    TurnDone,
+    VoiceEvent,
+    VoiceProblem,
+    voice_event_dict,
+)
 from os1.voice.whisper import WhisperOptions, WhisperTranscriber  # noqa: E402
 
 LINES = [
@@ -53,6 +64,13 @@ LINES = [
     "I started running again.", "Good night, talk tomorrow.", "I think I'll make pasta.",
 ]
 SPEECH_LEVEL = 0.02
+TURN_PATIENCE_S = 60.0
+"""Audio fed after a line with no answer before the bench reports the turn as stuck and goes on."""
+
+
+def _answered(events: list[VoiceEvent]) -> bool:
+    """The line got its answer: a finished turn, or a reason there will be none."""
+    return any(isinstance(e, TurnDone | NothingHeard | VoiceProblem | Backchannel) for e in events)
 
 
 async def speak(synth: object, text: str) -> np.ndarray:
@@ -98,7 +116,7 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
 
         for clip in clips:
             last = int(np.flatnonzero(np.abs(clip) > SPEECH_LEVEL)[-1])
-            done_before = sum(isinstance(e, TurnDone) for e in seen)
+            seen_before = len(seen)
             async for b in feed(np.concatenate([np.zeros(4800, np.float32), clip[:last + 1]])):
                 yield b
             mark = {"speech_end": time.perf_counter()}
@@ -106,9 +124,17 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
             logging.getLogger("os1.voice").debug("speech ends (%s)", texts[len(marks) - 1])
             async for b in feed(clip[last + 1:]):
                 yield b
-            while sum(isinstance(e, TurnDone) for e in seen) <= done_before:
+            waited = 0
+            while not _answered(seen[seen_before:]):
                 async for b in feed(np.zeros(512, np.float32)):
                     yield b
+                waited += 512
+                if waited > TURN_PATIENCE_S * 16_000:
+                    # Reported, not waited for forever: the run goes on with the next line.
+                    print(f"turn {len(marks)}: no answer {TURN_PATIENCE_S:.0f} s after the speech ended "
+                          f"({texts[len(marks) - 1]!r})", flush=True)
+                    mark["stuck"] = 1.0
+                    break
                 if "first_audio" in mark and not full_replies and playback.position() > 1.0:
                     # Latency is measured; don't wait for a 300-token reply on 2 busy cores: cut it off
                     # a second in, as a listener would. (The next prompt re-evaluates that short stored reply.)
@@ -117,15 +143,22 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
 
     async for event in session.run(mic()):
         seen.append(event)
+        if isinstance(event, TurnDone) and marks:
+            marks[-1].setdefault("done", len(seen) - 1)
+        if isinstance(event, NothingHeard | VoiceProblem | Backchannel):
+            print(f"turn {len(marks)}: {voice_event_dict(event)}", flush=True)
         if isinstance(event, TurnDone):
             print(f"turn {len(marks)}: " + ", ".join(f"{k} {v:.0f}" for k, v in event.timings.items()), flush=True)
         if isinstance(event, Speaking) and event.seq == 0 and marks and "first_audio" not in marks[-1]:
             marks[-1]["first_audio"] = time.perf_counter()
-    done = [e for e in seen if isinstance(e, TurnDone)]
     rows = []
-    for mark, d in zip(marks[warmup:], done[warmup:], strict=False):
-        if "first_audio" in mark:
-            rows.append({"v2v": 1000 * (mark["first_audio"] - mark["speech_end"]), **d.timings})
+    for mark in marks[warmup:]:  # a line with no reply (nothing heard, a problem, stuck) has no row
+        if "first_audio" in mark and "done" in mark:
+            done = seen[int(mark["done"])]
+            assert isinstance(done, TurnDone)
+            rows.append({"v2v": 1000 * (mark["first_audio"] - mark["speech_end"]), **done.timings})
+    if len(rows) < len(marks[warmup:]):
+        print(f"{len(marks[warmup:]) - len(rows)} of {len(marks[warmup:])} lines got no spoken reply", flush=True)
 
     # Baseline: Whisper with its full 30-second window, on the same utterances.
     full = WhisperTranscriber(stack.transcriber.model_dir, WhisperOptions(fitted_window=False, threads=settings.stt_threads))  # type: ignore[attr-defined]
