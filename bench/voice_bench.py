@@ -98,6 +98,8 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
                            vad=stack.vad(), playback=playback,
                            options=SessionOptions(foresee_every_s=foresee, write_ahead=write_ahead))
     marks: list[dict[str, float]] = []
+    answered: dict[int, TurnDone] = {}
+    """Each line's turn, by the line's index in `marks`."""
     seen: list[VoiceEvent] = []
 
     async def mic() -> AsyncIterator[np.ndarray]:
@@ -133,7 +135,6 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
                     # Reported, not waited for forever: the run goes on with the next line.
                     print(f"turn {len(marks)}: no answer {TURN_PATIENCE_S:.0f} s after the speech ended "
                           f"({texts[len(marks) - 1]!r})", flush=True)
-                    mark["stuck"] = 1.0
                     break
                 if "first_audio" in mark and not full_replies and playback.position() > 1.0:
                     # Latency is measured; don't wait for a 300-token reply on 2 busy cores: cut it off
@@ -144,7 +145,7 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
     async for event in session.run(mic()):
         seen.append(event)
         if isinstance(event, TurnDone) and marks:
-            marks[-1].setdefault("done", len(seen) - 1)
+            answered.setdefault(len(marks) - 1, event)
         if isinstance(event, NothingHeard | VoiceProblem | Backchannel):
             print(f"turn {len(marks)}: {voice_event_dict(event)}", flush=True)
         if isinstance(event, TurnDone):
@@ -152,11 +153,9 @@ async def run(turns: int, warmup: int, full_replies: bool, learn: bool = False,
         if isinstance(event, Speaking) and event.seq == 0 and marks and "first_audio" not in marks[-1]:
             marks[-1]["first_audio"] = time.perf_counter()
     rows = []
-    for mark in marks[warmup:]:  # a line with no reply (nothing heard, a problem, stuck) has no row
-        if "first_audio" in mark and "done" in mark:
-            done = seen[int(mark["done"])]
-            assert isinstance(done, TurnDone)
-            rows.append({"v2v": 1000 * (mark["first_audio"] - mark["speech_end"]), **done.timings})
+    for i, mark in enumerate(marks[warmup:], start=warmup):  # a line with no reply (nothing heard, a problem) has no row
+        if "first_audio" in mark and i in answered:
+            rows.append({"v2v": 1000 * (mark["first_audio"] - mark["speech_end"]), **answered[i].timings})
     if len(rows) < len(marks[warmup:]):
         print(f"{len(marks[warmup:]) - len(rows)} of {len(marks[warmup:])} lines got no spoken reply", flush=True)
 
