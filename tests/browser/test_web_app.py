@@ -103,7 +103,7 @@ def test_memories_can_be_browsed_edited_and_forgotten(serve: Callable[..., Runni
     ref = maya.get_attribute("data-id")
     assert ref and ref.startswith("f")
     # Browse by person and by topic.
-    assert "Maya (sister)" in page.locator("#people").inner_text()
+    expect(page.locator("#people")).to_contain_text("Maya (sister)")  # its own request: wait for it
     page.locator("#topics button", has_text="work").click()
     assert page.locator("li.memory").all_inner_texts() and all(
         "design studio" in t for t in page.locator("li.memory .mem-text").all_inner_texts())
