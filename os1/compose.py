@@ -100,9 +100,14 @@ def notes_block(ctx: TurnContext) -> str:
     user_ref = ctx.profile.user_name or "them"
     emotion_line = ""
     if ctx.emotion is not None and ctx.emotion.label != "neutral":
-        # A brief (spoken) turn leaves out the number: the guidance says the same in words, in 7 fewer tokens.
-        valence = "" if ctx.brief else f" (valence {ctx.emotion.valence:+.1f})"
-        emotion_line = f"How they seem: {ctx.emotion.label}{valence}. {guidance(ctx.emotion)}"
+        advice = guidance(ctx.emotion)
+        if ctx.brief and advice:
+            # A spoken turn says it once: the guidance opens with how they seem ("They seem sad."), so the label and
+            # its number are left out (20 tokens become 14 on average). When the feeling is read anew from the final
+            # words, this line is evaluated after the user stopped talking.
+            emotion_line = advice
+        else:
+            emotion_line = f"How they seem: {ctx.emotion.label} (valence {ctx.emotion.valence:+.1f}). {advice}".strip()
     if ctx.mood_note:
         emotion_line = (emotion_line + "\n" + ctx.mood_note).strip()
     memory_block = ""

@@ -68,7 +68,7 @@ class Foresight:
         differently (a mild reading within SHADE of it: "neutral" then "disappointment, -0.2"), else the final one.
 
         A changed emotion line (the notes' last line, just before the user's words) is evaluated again with the
-        words once they stop talking (~25 tokens more, 0.1-0.3 s on a 2-core CPU without AMX). The final reading is
+        words once they stop talking (~14 tokens more, 0.1-0.5 s on a 2-core CPU without AMX). The final reading is
         still what is stored with the message (mood over days) and what the risk screen sees."""
         if reading.label == self.emotion.label:
             return self.emotion

@@ -4,6 +4,7 @@ from typing import Literal
 
 import pytest
 
+from os1.affect import guidance
 from os1.compose import (
     BRIEF_MEMORIES,
     HISTORY_STEP,
@@ -145,9 +146,12 @@ def test_brief_notes_carry_fewer_shorter_memories_and_keep_the_rest() -> None:
     long_notes, short_notes = notes_block(full), notes_block(brief)
     assert long_notes.count("- (") == 5 and short_notes.count("- (") == BRIEF_MEMORIES
     assert len(short_notes) < len(long_notes) / 3
-    for kept in ("sadness", "SAFETY: be careful", "20:15"):
+    for kept in ("They seem sad.", "SAFETY: be careful", "20:15"):
         assert kept in short_notes
     assert "valence" in long_notes and "valence" not in short_notes
+    # How they seem is said once in a spoken turn: the guidance already opens with it.
+    assert "How they seem: sadness" in long_notes and "How they seem" not in short_notes
+    assert short_notes.splitlines()[-2] == guidance(brief.emotion)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("source", "said"), [
