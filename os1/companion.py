@@ -404,22 +404,28 @@ class Companion:
         `context` is what a client app says about itself (an OpenAI client's system prompt): it reaches the
         model as a quoted note for this turn, never as instructions above OS1's persona or safety.
         `brief`: a spoken turn, where every token before the first word is heard as a pause: the notes carry
-        fewer, shorter recalled memories (emotion, safety and instructions are unchanged).
+        fewer, shorter recalled memories (emotion, safety and instructions are unchanged). A spoken reply cut off is
+        stored again as far as it was heard (`os1.voice.reply.store_heard`), which evaluates the next prompt's
+        start then: it is not evaluated here first for a history about to change.
         """
         message = await self.prepare(text)
         await self._pause_learning()
+        cut = False
         try:
             async with self._lock(user_id):
                 turn = self._turn(user_id, message, session_id, context, brief)
                 try:
                     async for event in turn:
                         yield event
+                except (asyncio.CancelledError, GeneratorExit):
+                    cut = True
+                    raise
                 finally:
                     # Close the inner turn now (not at garbage collection) so an interrupted reply is saved.
                     await turn.aclose()
         finally:
             self._replying -= 1
-            if self._replying == 0:
+            if self._replying == 0 and not (cut and brief):
                 self.warm_in_background(user_id)
             self._start_learning()
 

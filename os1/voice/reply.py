@@ -103,10 +103,10 @@ async def store_heard(companion: Companion, user_id: UserId, session_id: str, re
             if e.role == "assistant" and e.session_id == session_id and e.id > reply.baseline_id:
                 exchange_id = e.id
                 break
-    if exchange_id is None:
-        return  # nothing was stored: the reply was cut off before its first word
-    text = f"{spoken} …" if spoken else "…"
-    book = MemoryBook(companion.memory, companion.clock.now().tzinfo)
-    await book.edit(user_id, f"e{exchange_id}", text, at=companion.clock.now())
-    # The next prompt now holds the shorter reply: evaluate it while the user talks.
+    if exchange_id is not None:  # else nothing was stored: the reply was cut off before its first word
+        text = f"{spoken} …" if spoken else "…"
+        book = MemoryBook(companion.memory, companion.clock.now().tzinfo)
+        await book.edit(user_id, f"e{exchange_id}", text, at=companion.clock.now())
+    # The next prompt holds what was heard: evaluate its start while the user talks (`Companion.reply` leaves a
+    # spoken reply cut off to this).
     companion.warm_in_background(user_id)

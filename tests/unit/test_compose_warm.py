@@ -11,7 +11,8 @@ import pytest
 from os1 import Companion, CompanionConfig, FakeClock, ScriptedModel
 from os1.memory import SqlConversationStore
 from os1.models.base import Capabilities
-from os1.types import Message
+from os1.types import Message, TextDelta
+from os1.voice.reply import SpokenReply, store_heard
 
 from ..conftest import collect
 
@@ -113,3 +114,37 @@ async def test_a_spoken_turn_carries_fewer_memories(sqlite_store: SqlConversatio
     brief = model.last_prompt[-1].content
     assert full.count("\n- (") > brief.count("\n- (") >= 1
     assert brief.count("\n- (") <= 2
+
+
+async def _cut_after_first_words(companion: Companion, text: str, *, brief: bool) -> None:
+    """A reply whose listener stops it after its first piece (a barge-in, a Stop button)."""
+    turn = companion.reply("u", text, session_id="s1", brief=brief)
+    async for event in turn:
+        if isinstance(event, TextDelta):
+            break
+    await turn.aclose()
+
+
+async def test_a_spoken_reply_cut_off_is_evaluated_once_as_far_as_it_was_heard(
+        sqlite_store: SqlConversationStore, prefilling: PrefillingModel, clock: FakeClock) -> None:
+    companion = _companion(sqlite_store, prefilling, clock)
+    await companion.rename("u", "Samantha")
+    await collect(companion.reply("u", "hi"))
+    await _settle(companion)
+    warmed = len(prefilling.prefills)
+
+    # Typed and stopped: what was shown is the stored reply, so the next prompt's start is evaluated now.
+    await _cut_after_first_words(companion, "Tell me a story.", brief=False)
+    await _settle(companion)
+    assert len(prefilling.prefills) == warmed + 1
+    assert prefilling.prefills[-1][-1].content.endswith(" …")
+
+    # Spoken and cut off: the voice stores again what the listener heard; only that history is evaluated.
+    baseline = (await companion.store.recent("u", 1))[-1].id
+    await _cut_after_first_words(companion, "Tell me another story.", brief=True)
+    await _settle(companion)
+    assert len(prefilling.prefills) == warmed + 1  # not for the written text, about to change
+    await store_heard(companion, "u", "s1", SpokenReply("Tell me another story.", baseline_id=baseline), "Tell")
+    await _settle(companion)
+    assert len(prefilling.prefills) == warmed + 2
+    assert prefilling.prefills[-1][-1] == Message("assistant", "Tell …")
