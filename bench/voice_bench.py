@@ -15,7 +15,7 @@ left out of the table, and the run goes on.
 `--baseline` first runs the same turns with the reply written only once the turn is confirmed
 (`write_ahead=False`), in a child process of its own; `--learn` keeps background learning on (fact
 extraction with the same model between turns, as in real use); `--dry-run` prints the table without
-writing bench/out/ or RESULTS.md (a smoke run: --turns 2 --warmup 0).
+writing bench/out/ or RESULTS.md (with --turns 2 --warmup 0, a smoke run).
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--full-replies", action="store_true", help="let every reply finish (slow) instead of cutting it off after the first audio")
     ap.add_argument("--learn", action="store_true", help="keep background learning on between turns (as in real use)")
-    ap.add_argument("--dry-run", action="store_true", help="print the table; write nothing (smoke run)")
+    ap.add_argument("--dry-run", action="store_true", help="print the table; write nothing (a smoke run with --turns 2 --warmup 0)")
     ap.add_argument("--foresee", type=float, default=SessionOptions().foresee_every_s,
                     help="seconds between looks at the words so far while the user talks (0: only at the pause)")
     ap.add_argument("--baseline", action="store_true",
