@@ -290,10 +290,7 @@ class VoiceSession:
                 # them (one transcription at a time): the model would sit idle until it comes. Evaluate the notes
                 # with these words meanwhile; the pause's speculation goes on from there (dropped with it).
                 self._foreseen_text = t.text
-                catching_up = self._catching_up = asyncio.ensure_future(self._speculate(asyncio.ensure_future(_ready(t))))
-                # Once the pause's transcript is there, its own speculation has the final words: this one would only
-                # hold the model (it stops within a chunk; one that had not started yet never does).
-                self._spec.add_done_callback(lambda _: catching_up.cancel())
+                self._catching_up = asyncio.ensure_future(self._speculate(asyncio.ensure_future(_ready(t))))
 
     async def _finish_previous(self) -> None:
         prev = self._reply

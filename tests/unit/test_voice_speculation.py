@@ -216,33 +216,6 @@ async def test_words_that_arrive_after_the_pause_are_evaluated_while_its_transcr
     assert held.last_prompt[-1].content.startswith(notes) and look[:-1] == held.last_prompt[:-1]
 
 
-async def test_the_pause_transcript_takes_over_from_words_evaluated_meanwhile(
-        companion_h: Companion, held: HeldPrefills) -> None:
-    await _named(companion_h)
-    stt = GatedTranscriber(["I have been thinking about learning the pianist", "I have been thinking about "
-                            "learning the piano."])
-    session, _ = make_session(companion_h, stt, foresee_every_s=0.5)
-
-    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
-        async for b in sim.feed(np.concatenate([quiet(0.3), tone(0.6)])):
-            yield b
-        await _wait_for(lambda: stt.calls == 1)
-        async for b in sim.feed(np.concatenate([tone(0.2), quiet(0.064)])):
-            yield b
-        await _wait_for(lambda: stt.calls == 2)
-        stt.gates[0].set()
-        await _wait_for(lambda: len(held.speculated) == 1)  # "pianist" held at the model
-        stt.gates[1].set()  # the final words: that evaluation is dropped at once
-        await _wait_for(lambda: bool(held.cancelled))
-        held.gate.set()
-        async for b in sim.until(lambda: sim.has(TurnDone)):
-            yield b
-
-    await run(session, Sim(), script)
-    assert held.cancelled[0][-1].content.endswith("the pianist")
-    assert held.speculated[-1] == held.last_prompt and held.last_prompt[-1].content.endswith("the piano.")
-
-
 async def test_going_on_drops_the_words_evaluated_after_the_pause(companion_h: Companion, held: HeldPrefills) -> None:
     await _named(companion_h)
     # The look, the pause (both held), then whatever is transcribed once they go on: the whole sentence.
