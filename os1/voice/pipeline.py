@@ -9,8 +9,7 @@ it runs while the detector waits out the hangover, and as soon as it is there th
 prompt that turn would get and writes its reply (`Companion.speculate(write=True)`: nothing stored,
 thrown away if the user goes on); the turn, once confirmed, composes the same prompt and takes over
 what was written (`LlamaCppModel.anticipate`). While the user talks, the words so far are transcribed
-every `foresee_every_s` and the turn's notes evaluated (os1/foresight.py); words so far that arrive after
-the pause (its transcript waits behind them) are evaluated while that transcript comes. The reply streams into a
+every `foresee_every_s` and the turn's notes evaluated (os1/foresight.py). The reply streams into a
 clause chunker, and the first clause is synthesized and played while the rest is generated (reply.py);
 when the reply was written during the pause, its first clause was synthesized then too (rehearsal.py).
 
@@ -106,8 +105,6 @@ class VoiceSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self._spec: asyncio.Task[Transcript] | None = None
         self._speculation: asyncio.Task[None] | None = None
-        self._catching_up: asyncio.Task[None] | None = None
-        """A look whose words came after the pause (see `_partial`)."""
         self._burst = False
         self._ignore = False
         self._partial_at = 0.0
@@ -267,9 +264,7 @@ class VoiceSession:
         if self._speculation is not None and not self._speculation.done():
             self._speculation.cancel()  # the model stops within one small chunk
             self.synthesizer.drop()
-        if self._catching_up is not None and not self._catching_up.done():
-            self._catching_up.cancel()
-        self._speculation = self._catching_up = None
+        self._speculation = None
 
     async def _partial(self, audio: Samples) -> None:
         with contextlib.suppress(OS1Error):
@@ -278,19 +273,13 @@ class VoiceSession:
                 return
             if self.options.partial_every_s:
                 self._emit(Heard(t.text, final=False))
-            if not self.options.speculate or self._burst or self._ignore or t.text == self._foreseen_text:
-                return  # (the same words heard again would only restart the same work)
-            if self._spec is None:
-                # Still talking, no pause yet: evaluate the notes and the words so far (os1/foresight.py).
+            if (self.options.speculate and self._spec is None and not self._burst and not self._ignore
+                    and t.text != self._foreseen_text):
+                # Still talking, no pause yet: evaluate the notes and the words so far (os1/foresight.py). (The same
+                # words heard again would only restart the same work.)
                 self._foreseen_text = t.text
                 self._drop_speculation()
                 self._speculation = asyncio.ensure_future(self._speculate(asyncio.ensure_future(_ready(t))))
-            elif not self._spec.done() and self._catching_up is None:
-                # The pause came while these words were being transcribed, and its own transcript waits behind
-                # them (one transcription at a time): the model would sit idle until it comes. Evaluate the notes
-                # with these words meanwhile; the pause's speculation goes on from there (dropped with it).
-                self._foreseen_text = t.text
-                self._catching_up = asyncio.ensure_future(self._speculate(asyncio.ensure_future(_ready(t))))
 
     async def _finish_previous(self) -> None:
         prev = self._reply

@@ -15,7 +15,6 @@ from os1.memory import SqlConversationStore
 from os1.models.llamacpp import LlamaCppModel
 from os1.safety import assess
 from os1.types import Message
-from os1.voice.base import AudioClip, Transcript
 from os1.voice.events import Heard, TurnDone
 from os1.voice.testing import ScriptedTranscriber, quiet, tone
 
@@ -169,81 +168,6 @@ async def test_the_notes_are_evaluated_while_the_user_is_still_talking(companion
     notes = first[-1].content.rsplit("[End of notes]", 1)[0]
     assert all(p[-1].content.startswith(notes) and p[:-1] == first[:-1] for p in held.speculated)
     assert not any(isinstance(e, Heard) and not e.final for e in events)  # partial transcripts only when asked
-
-
-class GatedTranscriber(ScriptedTranscriber):
-    """Each transcription waits for its own release, in order, as one Whisper model transcribes one at a time."""
-
-    def __init__(self, texts: list[str], *, default: str = "") -> None:
-        super().__init__(texts, default=default)
-        self.gates = [asyncio.Event() for _ in texts]
-        self.calls = 0
-
-    async def transcribe(self, audio: AudioClip) -> Transcript:
-        i = self.calls
-        self.calls += 1
-        if i < len(self.gates):
-            await self.gates[i].wait()
-        return await super().transcribe(audio)
-
-
-async def test_words_that_arrive_after_the_pause_are_evaluated_while_its_transcript_comes(
-        companion_h: Companion, held: HeldPrefills) -> None:
-    await _named(companion_h)
-    held.gate.set()
-    # A look at the words so far is still being transcribed when the pause comes; the pause's transcript waits.
-    stt = GatedTranscriber(["Do you like music", "Do you like music?"])
-    session, _ = make_session(companion_h, stt, foresee_every_s=0.5)
-
-    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
-        async for b in sim.feed(np.concatenate([quiet(0.3), tone(0.6)])):
-            yield b
-        await _wait_for(lambda: stt.calls == 1)  # the look started
-        async for b in sim.feed(np.concatenate([tone(0.2), quiet(0.064)])):
-            yield b
-        await _wait_for(lambda: stt.calls == 2)  # the pause: its transcript is queued behind the look's
-        stt.gates[0].set()
-        await _wait_for(lambda: len(held.speculated) == 1)  # the look's words, evaluated meanwhile
-        stt.gates[1].set()
-        async for b in sim.until(lambda: sim.has(TurnDone)):
-            yield b
-
-    await run(session, Sim(), script)
-    look, *_, at_pause = held.speculated
-    assert look[-1].content.endswith("Do you like music") and at_pause == held.last_prompt
-    assert held.last_prompt[-1].content.endswith("Do you like music?")
-    notes = look[-1].content.rsplit("[End of notes]", 1)[0]
-    assert held.last_prompt[-1].content.startswith(notes) and look[:-1] == held.last_prompt[:-1]
-
-
-async def test_going_on_drops_the_words_evaluated_after_the_pause(companion_h: Companion, held: HeldPrefills) -> None:
-    await _named(companion_h)
-    # The look, the pause (both held), then whatever is transcribed once they go on: the whole sentence.
-    stt = GatedTranscriber(["Do you like", "Do you like"], default="Do you like music at all?")
-    session, _ = make_session(companion_h, stt, foresee_every_s=0.5)
-
-    async def script(sim: Sim) -> AsyncIterator[np.ndarray]:
-        async for b in sim.feed(np.concatenate([quiet(0.3), tone(0.6)])):
-            yield b
-        await _wait_for(lambda: stt.calls == 1)
-        async for b in sim.feed(np.concatenate([tone(0.2), quiet(0.064)])):
-            yield b
-        await _wait_for(lambda: stt.calls == 2)
-        stt.gates[0].set()
-        await _wait_for(lambda: len(held.speculated) == 1)  # held at the model's gate
-        async for b in sim.feed(tone(0.4)):  # they go on talking
-            yield b
-        held.gate.set()
-        stt.gates[1].set()
-        async for b in sim.feed(quiet(0.6)):
-            yield b
-        async for b in sim.until(lambda: sim.has(TurnDone)):
-            yield b
-
-    events = await run(session, Sim(), script)
-    assert [e.text for e in events if isinstance(e, Heard) and e.final] == ["Do you like music at all?"]
-    assert held.cancelled and held.cancelled[0][-1].content.endswith("Do you like")  # dropped when they went on
-    assert held.speculated[-1] == held.last_prompt
 
 
 # Writing the reply during the pause (LlamaCppModel.anticipate) --------------------------------------------
