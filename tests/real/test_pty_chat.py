@@ -230,7 +230,6 @@ def test_replies_are_shown_verbatim(home: Path, sessions: list[Chat]) -> None:
 
 
 # Tiny model: real llama.cpp --------------------------------------------------------------------------
-@pytest.mark.real
 def interrupt_a_story(chat: Chat, name: str, request: str, tries: int = 3) -> str:
     """Ask for a long story and press Ctrl-C as soon as it streams; return what the terminal showed for the try
     that stopped it. The tiny model sometimes ends a story within milliseconds: a reply that was over before the
@@ -249,6 +248,7 @@ def interrupt_a_story(chat: Chat, name: str, request: str, tries: int = 3) -> st
     raise AssertionError(f"Ctrl-C never stopped a reply in {tries} tries:\n{chat.transcript}")
 
 
+@pytest.mark.real
 def test_tiny_model_greets_streams_and_ctrl_c_stops_a_reply(home: Path, sessions: list[Chat]) -> None:
     # One llama thread: the tiny model writes slowly enough that Ctrl-C lands mid-reply (the signal path is
     # the same at any speed).

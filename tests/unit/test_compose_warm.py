@@ -65,12 +65,18 @@ async def test_each_prompt_starts_with_what_was_prefilled_after_the_last_reply(
     assert 1 < len(starts) < 10  # the start moved, but not every turn
 
 
+async def _met(store: SqlConversationStore, model: PrefillingModel, clock: FakeClock, first: str) -> Companion:
+    """A named companion after one turn, its next prompt's start evaluated."""
+    companion = _companion(store, model, clock)
+    await companion.rename("u", "Samantha")
+    await collect(companion.reply("u", first))
+    await _settle(companion)
+    return companion
+
+
 async def test_the_next_notes_header_and_clock_are_evaluated_with_the_history(
         sqlite_store: SqlConversationStore, prefilling: PrefillingModel, clock: FakeClock) -> None:
-    companion = _companion(sqlite_store, prefilling, clock)
-    await companion.rename("u", "Samantha")
-    await collect(companion.reply("u", "I had a long day at work today."))
-    await _settle(companion)
+    companion = await _met(sqlite_store, prefilling, clock, "I had a long day at work today.")
     opening = prefilling.user_starts[-1]
     assert opening.startswith("[Notes for you") and "It is " in opening and opening.endswith(").\n")
     await collect(companion.reply("u", "My boss asked me to redo a whole project."))
@@ -127,10 +133,7 @@ async def _cut_after_first_words(companion: Companion, text: str, *, brief: bool
 
 async def test_a_spoken_reply_cut_off_is_evaluated_once_as_far_as_it_was_heard(
         sqlite_store: SqlConversationStore, prefilling: PrefillingModel, clock: FakeClock) -> None:
-    companion = _companion(sqlite_store, prefilling, clock)
-    await companion.rename("u", "Samantha")
-    await collect(companion.reply("u", "hi"))
-    await _settle(companion)
+    companion = await _met(sqlite_store, prefilling, clock, "hi")
     warmed = len(prefilling.prefills)
 
     # Typed and stopped: what was shown is the stored reply, so the next prompt's start is evaluated now.
