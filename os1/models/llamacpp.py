@@ -15,7 +15,6 @@ from typing import Any
 from ..errors import ModelError, ModelUnavailable
 from ..types import GenOptions, Message
 from .base import Capabilities
-from .llama_abort import AbortSwitch
 
 # llama-cpp-python builds llama_model_params inside Llama.__init__ with no hook to change
 # `use_extra_bufts`; we swap the defaults factory for the duration of one load. The lock keeps two
@@ -156,8 +155,6 @@ class LlamaCppModel:
         self._load_lock = asyncio.Lock()
         self._gen_lock = asyncio.Lock()
         self._preempt = threading.Event()
-        self.abort = AbortSwitch()
-        """Stops a background prefill's chunk part-way when a turn wants the model or the prefill is dropped."""
         self._waiting = 0
         self._prefilling: asyncio.Future[int] | None = None
         self._anticipated: _Anticipated | None = None
@@ -187,19 +184,16 @@ class LlamaCppModel:
         async with self._load_lock:
             if self.llm is None:
                 self.llm = await asyncio.to_thread(self._load_sync)
-                self.abort.attach(self.llm)
 
     async def close(self) -> None:
         ahead, self._anticipated = self._anticipated, None
         if ahead is not None:
             ahead.writing.stop.set()
-            self.abort.poke()
             with contextlib.suppress(Exception):
                 await asyncio.shield(ahead.writing.worker)
         job = self._prefilling
         if job is not None and not job.done():
             self._preempt.set()  # the prefill thread must not touch the context while it is freed
-            self.abort.poke()
             with contextlib.suppress(Exception):
                 await job
             self._preempt.clear()
@@ -310,7 +304,6 @@ class LlamaCppModel:
         """Acquire the model ahead of any background prefill (which yields after its current chunk)."""
         self._waiting += 1
         self._preempt.set()
-        self.abort.poke()  # a background prefill stops within its current chunk
         try:
             await self._gen_lock.acquire()
         finally:
@@ -327,23 +320,13 @@ class LlamaCppModel:
             return 0
         done = 0
         t0 = time.perf_counter()
-
-        def halted() -> bool:
-            return stop.is_set() or (self._preempt.is_set() and (gives_way is None or gives_way.is_set()))
-
         for i in range(start, len(tokens), self.prefill_chunk):
-            if halted():
+            if stop.is_set() or (self._preempt.is_set() and (gives_way is None or gives_way.is_set())):
                 break
             chunk = tokens[i:i + self.prefill_chunk]
             if not done:
                 llm.n_tokens = start  # eval() drops the KV cells from here on
-            with self.abort.armed(halted):
-                try:
-                    llm.eval(chunk)
-                except RuntimeError as e:
-                    if not self.abort.was_abort(e):
-                        raise
-                    break  # stopped part-way: the cache holds what it held before this chunk
+            llm.eval(chunk)
             done += len(chunk)
         log.debug("prefill: %d of %d tokens cached, evaluated %d in %.0f ms%s", start, len(tokens), done,
                   1000 * (time.perf_counter() - t0), "" if start + done >= len(tokens) else " (stopped)")
@@ -370,9 +353,8 @@ class LlamaCppModel:
                 return await asyncio.shield(worker)
             except asyncio.CancelledError:
                 stop.set()
-                self.abort.poke()
                 with contextlib.suppress(Exception):
-                    await worker  # stops within its current chunk: the cache is never left half-written
+                    await worker  # at most one chunk: the cache is never left half-written
                 raise
 
     # Generating ---------------------------------------------------------------------------------------
@@ -463,7 +445,6 @@ class LlamaCppModel:
         finally:
             # Stop the worker at the next token and wait, so the next call never races it.
             writing.stop.set()
-            self.abort.poke()
             with contextlib.suppress(Exception):
                 await asyncio.shield(writing.worker)
             if holds_lock:
@@ -516,7 +497,6 @@ class LlamaCppModel:
                     self._anticipated = None
                 self.anticipations["dropped"] += 1
                 writing.stop.set()
-                self.abort.poke()
                 with contextlib.suppress(Exception):
                     await asyncio.shield(worker)
                 if ahead.holds_lock:

@@ -221,43 +221,6 @@ async def test_a_reply_written_ahead_is_the_reply_the_turn_gets(tmp_path: Path) 
         await model.close()
 
 
-async def _armed(model: LlamaCppModel) -> None:
-    """Wait until a background prefill is inside llama.cpp's evaluation of a chunk."""
-    while model.abort._should_stop is None:
-        await asyncio.sleep(0.001)
-
-
-async def test_a_turn_stops_a_background_prefill_part_way_through_its_chunk(tmp_path: Path) -> None:
-    """One chunk of ~1,500 tokens: without the abort the turn would wait for all of it. Stopped inside the chunk, the
-    cache is left as it was before it, and the turn's reply is the one it gets on a fresh model (greedy)."""
-    model = _tiny(tmp_path, prefill_chunk=4096)
-    try:
-        long = [Message("system", "You are a warm companion who remembers everything about Theo. " * 120),
-                Message("user", "hi"), Message("assistant", "Hello!")]
-        other = [Message("user", "Say hello to Theo.")]
-        fresh = await complete(model, other, options=SHORT)
-        cached = model.llm._input_ids.tolist()
-        assert model.abort.attached
-        prefill = asyncio.create_task(model.prefill(long))
-        await _armed(model)
-        assert await complete(model, other, options=SHORT) == fresh
-        assert await prefill == 0  # stopped: nothing of it was kept
-        assert model.abort.aborts == 1
-        assert model.llm._input_ids.tolist()[: len(cached)] == cached
-        # Dropped by its caller the same way (a look at words out of date); a later prefill does the whole job.
-        prefill = asyncio.create_task(model.prefill(long))
-        await _armed(model)
-        prefill.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await prefill
-        assert model.abort.aborts == 2
-        assert await model.prefill(long) > 1000
-        assert model.llm._input_ids.tolist() == model.prefix_tokens(long)
-        assert (await complete(model, [*long, *other], options=SHORT)).strip()
-    finally:
-        await model.close()
-
-
 async def test_a_companion_warms_its_next_prompt_with_the_tiny_model(tmp_path: Path, sqlite_store, clock) -> None:
     model = resolve("tiny", Settings(home=tmp_path, threads=1))
     companion = Companion(sqlite_store, model, clock, CompanionConfig(options=GenOptions(max_tokens=16), learn=False))
