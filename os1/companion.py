@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -154,6 +155,7 @@ class Companion:
         # The user is talking: the model is theirs. Learning stops at its next token (what it was learning from
         # stays pending) and starts again after the reply.
         await self._stop_learning()
+        t0 = time.perf_counter()
         try:
             message = clean_message(text, max_chars=self.config.max_message_chars)
         except InputError:
@@ -188,6 +190,7 @@ class Companion:
         instructions += plan.instructions()
         ctx = TurnContext(at, profile, emotion, memories, history, tuple(instructions), me, mood_note, brief)
         messages, _ = compose(ctx, message, notes=notes_block(ctx), budget_chars=self.config.budget_chars)
+        log.debug("speculation: the prompt for %r composed in %.0f ms", message[:40], 1000 * (time.perf_counter() - t0))
         anticipate = getattr(self.model, "anticipate", None) if write else None
         if callable(anticipate):
             return int(await anticipate(messages, options=self.config.options, on_piece=on_piece))

@@ -58,9 +58,18 @@ def companion_config(settings: Settings) -> CompanionConfig:
     )
 
 
+def limit_blas_threads(n: int) -> None:
+    """Cap the BLAS library numpy loaded (OpenBLAS) at `n` threads, for the whole process (Settings.blas_threads)."""
+    import numpy  # noqa: F401  # loads OpenBLAS: the limit applies to the libraries loaded now
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n, user_api="blas")
+
+
 def open_runtime(settings: Settings, *, model: ChatModel | None = None) -> Runtime:
     """Open the database (migrating it) and build the model (not loading it yet)."""
     settings.ensure_home()
+    limit_blas_threads(settings.blas_threads)
     db = open_database(settings.db_url)
     try:
         chat_model = model or resolve(settings.model, settings)

@@ -184,6 +184,7 @@ class VoiceSession:
             self._drop_speculation()
             self._emit(SpeechStarted(self.audio_time - d.speech_ms() / 1000, while_speaking=talking))
         elif signal == "pause" and not self._ignore and d.speech_ms() >= o.min_turn_speech_ms:
+            log.debug("pause: transcribing %.1f s", d.utterance_seconds)
             self._spec = asyncio.ensure_future(self.transcriber.transcribe(AudioClip(d.utterance(), SAMPLE_RATE)))
             if o.speculate and not self._burst:
                 self._drop_speculation()
@@ -268,7 +269,9 @@ class VoiceSession:
 
     async def _partial(self, audio: Samples) -> None:
         with contextlib.suppress(OS1Error):
+            log.debug("look: transcribing %.1f s", len(audio) / SAMPLE_RATE)
             t = await self.transcriber.transcribe(AudioClip(audio, SAMPLE_RATE))
+            log.debug("look: heard %r", t.text)
             if not t.text or not self.detector.in_speech:
                 return
             if self.options.partial_every_s:

@@ -9,6 +9,7 @@ the rest, and each audio chunk is played as soon as it exists. It records each s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -21,6 +22,8 @@ from .base import Synthesizer
 from .chunker import ClauseChunker
 from .events import Replying, Speaking, VoiceEvent, VoiceProblem
 from .playback import Playback, SpokenLog
+
+log = logging.getLogger("os1.voice")
 
 
 @dataclass
@@ -55,6 +58,8 @@ async def speak(companion: Companion, user_id: UserId, reply: SpokenReply, *, se
     events = cast(AsyncGenerator[ReplyEvent, None], turn)
 
     def clause(piece: str) -> None:
+        if "first_clause" not in reply.timings:
+            log.debug("first clause: %r", piece)
         reply.timings.setdefault("first_clause", 1000 * (now() - t0))
         clauses.put_nowait(piece)
 
@@ -87,6 +92,7 @@ async def _voice(clauses: asyncio.Queue[str | None], reply: SpokenReply, synthes
         t_clause = now()
         async for chunk in synthesizer.synthesize(piece):
             if seq == 0:
+                log.debug("first audio")
                 reply.timings["tts_first"] = 1000 * (now() - t_clause)
                 reply.timings["voice_to_voice"] = 1000 * (now() - t_speech_end)
             playback.play(chunk)

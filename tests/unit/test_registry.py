@@ -81,3 +81,19 @@ def test_llama_settings_reach_the_model(tmp_path, monkeypatch) -> None:
     model = build(parse(f"gguf:{gguf}", Settings(home=tmp_path)), Settings(home=tmp_path))
     assert isinstance(model, LlamaCppModel)
     assert model.prefill_chunk == 16 and model.batch_threads == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+async def test_opening_the_runtime_caps_numpys_blas_threads(tmp_path, threads: int) -> None:
+    """OpenBLAS's idle workers spin beside llama.cpp: the runtime sets how many there are (OS1_BLAS_THREADS)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from os1.runtime import open_runtime
+
+    with threadpool_limits(limits=None):  # put back whatever this process had afterwards
+        rt = open_runtime(Settings(home=tmp_path, model="echo", embeddings=False, blas_threads=threads))
+        try:
+            blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+            assert blas and all(lib["num_threads"] == threads for lib in blas)
+        finally:
+            await rt.aclose()
