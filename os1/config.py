@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     batch_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     """llama.cpp threads for prompt processing (OS1_BATCH_THREADS); default: all cores. Prompt
     processing is short and compute-bound: 2 threads doubled its speed on 2 cores (155 -> 295 tok/s)."""
+    quick_start_tokens: int = Field(default=4, ge=0, le=4096)
+    """The first tokens of each reply are written with OS1_BATCH_THREADS, the rest with OS1_THREADS
+    (OS1_QUICK_START_TOKENS; 0: off): the first words are what the user waits for and nothing else runs then, and a
+    spoken reply's first clause is ~3-5 tokens (~43 instead of ~56 ms a token on 2 cores)."""
     prefill_chunk: int = Field(default=32, ge=1, le=4096)
     """Tokens per step when llama.cpp evaluates a prompt ahead of time (OS1_PREFILL_CHUNK): a turn that wants the
     model waits for one step at most, and so does a transcript started at the end-of-turn pause."""

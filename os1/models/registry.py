@@ -91,6 +91,7 @@ def build(choice: ModelChoice, settings: Settings) -> ChatModel:
     return LlamaCppModel(
         path, model_id=choice.name, n_ctx=settings.n_ctx, threads=settings.threads,
         batch_threads=settings.batch_threads, extra_bufts=settings.extra_bufts, prefill_chunk=settings.prefill_chunk,
+        quick_start_tokens=settings.quick_start_tokens,
     )
 
 

@@ -221,6 +221,37 @@ async def test_a_reply_written_ahead_is_the_reply_the_turn_gets(tmp_path: Path) 
         await model.close()
 
 
+async def test_the_first_tokens_of_a_reply_are_written_with_the_prompt_threads(tmp_path: Path, monkeypatch) -> None:
+    """quick_start_tokens: two threads for the first words, then the generation threads again; same reply."""
+    long = GenOptions(max_tokens=16, temperature=0.0)
+    prompt = [Message("user", "Tell me a story about a lighthouse keeper.")]
+    plain = _tiny(tmp_path, batch_threads=2)
+    try:
+        expected = await complete(plain, prompt, options=long)
+    finally:
+        await plain.close()
+    model = _tiny(tmp_path, batch_threads=2, quick_start_tokens=3)
+    switched: list[tuple[int, int]] = []
+    original = llama_cpp.llama_set_n_threads
+
+    def record(ctx: object, n: int, n_batch: int) -> None:
+        switched.append((n, int(model.llm.n_tokens)))
+        original(ctx, n, n_batch)
+
+    monkeypatch.setattr(llama_cpp, "llama_set_n_threads", record)
+    try:
+        assert await complete(model, prompt, options=long) == expected
+        assert [n for n, _ in switched] == [2, 1]
+        written = switched[1][1] - len(model.prefix_tokens(prompt, complete=True))
+        assert 2 <= written <= 3  # three pieces: the first comes from the prompt's evaluation, then two decoded
+        assert llama_cpp.llama_n_threads(model.llm._ctx.ctx) == 1
+        switched.clear()
+        await complete(model, [Message("user", "hi")], options=replace(long, max_tokens=2))  # ends before the third
+        assert [n for n, _ in switched] == [2, 1] and llama_cpp.llama_n_threads(model.llm._ctx.ctx) == 1
+    finally:
+        await model.close()
+
+
 async def test_a_companion_warms_its_next_prompt_with_the_tiny_model(tmp_path: Path, sqlite_store, clock) -> None:
     model = resolve("tiny", Settings(home=tmp_path, threads=1))
     companion = Companion(sqlite_store, model, clock, CompanionConfig(options=GenOptions(max_tokens=16), learn=False))
