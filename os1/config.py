@@ -97,9 +97,10 @@ class Settings(BaseSettings):
     stt_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     """Threads for speech-to-text (OS1_STT_THREADS); the model is idle while the user speaks."""
     blas_threads: int = Field(default=1, ge=1, le=256)
-    """Threads numpy's BLAS may use (OS1_BLAS_THREADS). One: its matrix products here are small (a message against
-    the memory and risk banks), and OpenBLAS's extra workers spin for ~0.1 s after every call, taking a core from
-    llama.cpp: on 2 cores a 9-token prompt step took 350-510 ms beside them, 270-290 ms without (bench/RESULTS.md)."""
+    """Threads numpy's BLAS may use (OS1_BLAS_THREADS). One: its products here are one message against the memory
+    and risk banks (12.7 ms over 100k memories on one thread, 6.7 on two), and OpenBLAS's extra workers spin for
+    ~0.1 s after every call, taking a core from llama.cpp: on 2 cores a 9-token prompt step took 350-510 ms beside
+    them, 270-290 ms without (bench/RESULTS.md)."""
     embed_threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     """Threads for the e5 embedding every message gets (OS1_EMBED_THREADS): the emotion reading, the risk
     screen and recall share it. On llama.cpp, more than one only while no other task is runnable (their
