@@ -59,8 +59,8 @@ async def speak(companion: Companion, user_id: UserId, reply: SpokenReply, *, se
 
     def clause(piece: str) -> None:
         if "first_clause" not in reply.timings:
+            reply.timings["first_clause"] = 1000 * (now() - t0)
             log.debug("first clause: %r", piece)
-        reply.timings.setdefault("first_clause", 1000 * (now() - t0))
         clauses.put_nowait(piece)
 
     try:
